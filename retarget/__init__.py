@@ -1,0 +1,1 @@
+"""Human motion to robot joint trajectories by inverse kinematics (installed as ``robomotion.retarget``)."""

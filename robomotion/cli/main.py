@@ -1,0 +1,51 @@
+"""Entry point of the ``robomotion`` command.
+
+Exit codes: 0 success, 1 a check failed (e.g. a validation verdict of ``fail``), 2 bad input
+or usage (a :class:`~robomotion.errors.RobomotionError`, printed as one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from robomotion.errors import RobomotionError
+
+#: Sub-command modules under ``robomotion.cli``, in the order ``--help`` lists them.
+SUBCOMMANDS = ("generate", "retarget", "validate", "convert", "info", "render", "view")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="robomotion",
+        description="Text to Unitree G1 motion: generate, retarget, validate, convert, render.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"robomotion.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"robomotion.cli.{name}":
+                raise
+            continue  # stage not built yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except RobomotionError as exc:
+        print(f"robomotion {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -39,6 +39,7 @@ __all__ = [
     "quat_to_euler",
     "yaw_of_quat",
     "quat_from_yaw",
+    "quat_between_vectors",
     "IDENTITY_QUAT",
 ]
 
@@ -251,3 +252,28 @@ def quat_from_yaw(yaw: np.ndarray) -> np.ndarray:
     yaw = np.asarray(yaw, dtype=np.float64)
     zeros = np.zeros_like(yaw)
     return np.stack([np.cos(yaw / 2), zeros, zeros, np.sin(yaw / 2)], axis=-1)
+
+
+def quat_between_vectors(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Shortest-arc unit quaternions rotating directions ``a`` onto ``b`` (..., 3); broadcasts.
+
+    Vectors need not be unit length. Opposite vectors get a half turn about an axis
+    perpendicular to ``a``; a zero-length input gives the identity.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a, b = np.broadcast_arrays(a, b)
+    a_len = np.linalg.norm(a, axis=-1, keepdims=True)
+    b_len = np.linalg.norm(b, axis=-1, keepdims=True)
+    degenerate = (a_len[..., 0] < 1e-12) | (b_len[..., 0] < 1e-12)
+    a = a / np.where(a_len < 1e-12, 1.0, a_len)
+    b = b / np.where(b_len < 1e-12, 1.0, b_len)
+    dot = np.sum(a * b, axis=-1)
+    q = np.concatenate([1.0 + dot[..., None], np.cross(a, b)], axis=-1)
+    opposite = (dot < -1.0 + 1e-9) & ~degenerate
+    if np.any(opposite):
+        helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+        axis = np.cross(a, helper)
+        q[opposite] = np.concatenate([np.zeros(axis.shape[:-1] + (1,)), axis], axis=-1)[opposite]
+    q[degenerate] = IDENTITY_QUAT
+    return quat_normalize(q)

@@ -1,0 +1,261 @@
+"""``validate``: can the robot physically track this reference? One verdict, with reasons.
+
+Three layers of evidence, all on the robot's own MuJoCo model:
+
+1. **Kinematic checks** on the reference: joint limits, joint speeds vs motor limits,
+   self-collision depth, ground penetration, sliding contacts, pelvis teleports, flight phases.
+2. **Dynamics** along the reference: inverse dynamics with feasible contact forces (unilateral,
+   friction pyramid, only where bodies touch the floor) gives the joint torques it needs and the
+   wrench no contact can explain (physical consistency, fraction of body weight), plus the
+   zero-moment point against the support polygon.
+3. **Closed-loop rollouts**: the robot's PD actuators track the reference from its first state,
+   once with no help (time until fall, tracking error, drift) and once with a spring-damper
+   holding the pelvis to the reference (how much help, in body weights).
+
+The verdict is ``fail`` if any check fails, ``warn`` if any warns, else ``pass``; every finding
+names the check, the worst value, the threshold and the frame ranges. Thresholds live in
+:class:`~robomotion.envs.validation_config.ValidationConfig`.
+
+Example::
+
+    from robomotion.envs import validate
+    report = validate(motion, report_dir="out/validation")   # JSON + HTML + plots + video
+    print(report.verdict, report.summary())
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scipy.interpolate import interp1d
+
+from robomotion.motion import RobotMotion
+from robomotion.robots import get_robot
+
+from robomotion.envs import checks_dynamic, checks_kinematic, checks_rollout
+from robomotion.envs.contact_wrench import ContactWrenches, solve_contact_wrenches
+from robomotion.envs.findings import CheckResult, Finding, Severity, worst_severity
+from robomotion.envs.reference import Reference, prepare_reference
+from robomotion.envs.rollout import PelvisAssist, Rollout, control_reference, simulate_tracking
+from robomotion.envs.sweep import ReferenceSweep, sweep_reference
+from robomotion.envs.validation_config import ValidationConfig
+
+__all__ = ["validate", "ValidationReport", "ValidationConfig", "ValidationTraces"]
+
+#: The unassisted rollout stops this long after a fall (enough to see it in the video), s.
+_AFTER_FALL_S = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationTraces:
+    """The intermediate results behind a report (for plots and further analysis; not in the JSON)."""
+
+    reference: Reference
+    sweep: ReferenceSweep
+    wrenches: ContactWrenches
+    unassisted: Rollout
+    assisted: Rollout
+
+
+@dataclass(eq=False)
+class ValidationReport:
+    """The outcome of :func:`validate`.
+
+    Attributes:
+        verdict: ``"pass"``, ``"warn"`` or ``"fail"``.
+        motion: what was validated (robot, fps, frames, duration, metadata).
+        checks: every check's numbers and findings, in the order they ran.
+        config: the thresholds used.
+        timings: wall seconds per stage (and ``total``).
+        traces: intermediate arrays (reference, MuJoCo sweep, contact forces, rollouts).
+        files: report files written (``json``, ``html``, plots, ``video``), if a folder was given.
+        notes: remarks on the run itself (e.g. a video that could not be rendered).
+    """
+
+    verdict: Severity
+    motion: dict
+    checks: list[CheckResult]
+    config: ValidationConfig
+    timings: dict[str, float]
+    traces: ValidationTraces
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """All findings, failures first."""
+        found = [f for check in self.checks for f in check.findings]
+        return sorted(found, key=lambda f: f.severity != "fail")
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "fail"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warn"]
+
+    def check(self, name: str) -> CheckResult:
+        """The result of check ``name`` (e.g. ``"torques"``)."""
+        for result in self.checks:
+            if result.name == name:
+                return result
+        raise KeyError(f"no check '{name}'; checks are {[c.name for c in self.checks]}")
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable report (no arrays)."""
+        fps = float(self.motion["fps"])
+        return {
+            "verdict": self.verdict,
+            "motion": self.motion,
+            "findings": [f.to_dict(fps) for f in self.findings],
+            "checks": [c.to_dict(fps) for c in self.checks],
+            "config": self.config.to_dict(),
+            "timings_s": self.timings,
+            "files": {key: str(path) for key, path in self.files.items()},
+            "notes": self.notes,
+        }
+
+    def summary(self) -> str:
+        """A few lines for a terminal: verdict, then one line per finding."""
+        lines = [f"verdict: {self.verdict.upper()} ({self.motion['frames']} frames, {self.motion['duration_s']:.2f} s)"]
+        lines += [f"  {f.severity.upper():4s} {f.check}: {f.message}" for f in self.findings]
+        if not self.findings:
+            lines.append("  all checks passed")
+        return "\n".join(lines)
+
+
+class _Stopwatch:
+    """Wall time per named stage, with an optional progress bar over the stages."""
+
+    def __init__(self, stages: int, progress: bool | None):
+        from tqdm.auto import tqdm
+
+        self.timings: dict[str, float] = {}
+        disable = None if progress is None else not progress
+        self._bar = tqdm(total=stages, desc="validate", unit="stage", disable=disable, leave=False)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self._bar.set_postfix_str(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+        self._bar.update(1)
+
+    def run(self, name: str, check: Callable[[], CheckResult]) -> CheckResult:
+        with self.stage(name):
+            start = time.perf_counter()
+            result = check()
+            result.seconds = time.perf_counter() - start
+        return result
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _motion_summary(motion: RobotMotion) -> dict:
+    return {
+        "robot": motion.robot,
+        "fps": motion.fps,
+        "frames": motion.num_frames,
+        "duration_s": motion.duration,
+        "metadata": motion.metadata,
+    }
+
+
+def validate(
+    motion: RobotMotion,
+    config: ValidationConfig | None = None,
+    report_dir: str | Path | None = None,
+    *,
+    video: bool = True,
+    video_size: tuple[int, int] = (320, 240),
+    progress: bool | None = None,
+) -> ValidationReport:
+    """Validate ``motion`` on its robot's MuJoCo model and return a :class:`ValidationReport`.
+
+    Args:
+        motion: the reference (its ``robot`` picks the model; joints are matched by name).
+        config: thresholds and settings (default :class:`ValidationConfig`).
+        report_dir: if given, write ``report.json``, ``report.html``, plots and a rollout video there.
+        video: render the rollout video (only with ``report_dir``).
+        video_size: (width, height) of each video panel, pixels.
+        progress: progress bar (``None``: only on a terminal).
+
+    Raises:
+        FormatError: the motion does not fit the robot (unknown joints, too short).
+        UnknownNameError: unknown robot.
+    """
+    config = config or ValidationConfig()
+    spec = get_robot(motion.robot)
+    watch = _Stopwatch(stages=15 + (report_dir is not None), progress=progress)
+    start = time.perf_counter()
+    try:
+        with watch.stage("reference"):
+            reference = prepare_reference(motion, spec, config.smoothing_window_s)
+        with watch.stage("sweep"):
+            sweep = sweep_reference(reference, spec, config.contact_distance)
+        checks = [
+            watch.run("joint_limits", lambda: checks_kinematic.check_joint_limits(reference, spec, config)),
+            watch.run("joint_speeds", lambda: checks_kinematic.check_joint_speeds(reference, spec, config)),
+            watch.run("self_collision", lambda: checks_kinematic.check_self_collision(reference, sweep, config)),
+            watch.run("ground_penetration",
+                      lambda: checks_kinematic.check_ground_penetration(reference, sweep, config)),
+            watch.run("foot_sliding", lambda: checks_kinematic.check_foot_sliding(reference, sweep, config)),
+            watch.run("root_teleport", lambda: checks_kinematic.check_root_teleport(reference, config)),
+            watch.run("support", lambda: checks_kinematic.check_support(reference, sweep, config)),
+        ]
+        with watch.stage("contact_wrench"):
+            wrenches = solve_contact_wrenches(
+                reference, sweep, spec.total_mass, float(spec.home_root_pos[2]), config.friction
+            )
+        checks += [
+            watch.run("torques", lambda: checks_dynamic.check_torques(reference, wrenches, spec, config)),
+            watch.run("physical_consistency",
+                      lambda: checks_dynamic.check_physical_consistency(reference, wrenches, config)),
+            watch.run("zmp", lambda: checks_dynamic.check_zmp(reference, wrenches, config)),
+        ]
+        with watch.stage("control_reference"):
+            target = control_reference(reference, spec, config.control_hz, config.smoothing_window_s)
+            feedforward = None
+            if config.torque_feedforward:
+                torque = wrenches.joint_torque
+                feedforward = interp1d(reference.times, torque, axis=0, bounds_error=False,
+                                       fill_value=(torque[0], torque[-1]))(target.times)
+        with watch.stage("rollout_unassisted"):
+            unassisted = simulate_tracking(
+                spec, target, config.fall_height, config.fall_tilt, None, feedforward, after_fall_s=_AFTER_FALL_S
+            )
+        assist = PelvisAssist(
+            config.assist_stiffness, config.assist_damping, config.assist_rot_stiffness, config.assist_rot_damping
+        )
+        with watch.stage("rollout_assisted"):
+            assisted = simulate_tracking(spec, target, config.fall_height, config.fall_tilt, assist, feedforward)
+        checks += [
+            watch.run("unassisted_rollout", lambda: checks_rollout.check_unassisted(reference, unassisted, config)),
+            watch.run("assisted_rollout",
+                      lambda: checks_rollout.check_assisted(reference, assisted, wrenches.body_weight, config)),
+        ]
+        report = ValidationReport(
+            verdict=worst_severity(c.status for c in checks),
+            motion=_motion_summary(reference.motion),
+            checks=checks,
+            config=config,
+            timings=watch.timings,
+            traces=ValidationTraces(reference, sweep, wrenches, unassisted, assisted),
+        )
+        report.timings["total"] = time.perf_counter() - start
+        if report_dir is not None:
+            from robomotion.envs.report import write_report
+
+            with watch.stage("report"):
+                report.files = write_report(report, Path(report_dir), video, video_size, progress)
+            report.timings["total"] = time.perf_counter() - start
+    finally:
+        watch.close()
+    return report

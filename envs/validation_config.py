@@ -1,0 +1,175 @@
+"""The one documented configuration of :func:`robomotion.envs.validate`: every threshold in one place.
+
+Each threshold pair ``*_warn`` / ``*_fail`` turns a per-frame quantity into findings: frames where
+the quantity exceeds the level, grouped into frame ranges. A ``fail`` level may need the excess to
+last ``*_fail_min_s`` seconds, so one noisy frame does not sink a whole clip. Units are SI: metres,
+radians, seconds, newtons; torques and speeds are also given as fractions of the motor's limits.
+
+Where a number comes from another tool it says so (ProtoMotions' motion filters, holosoma's
+retargeting evaluation, BeyondMimic's tracking terminations); the remaining defaults were set on
+the G1 home pose, synthetic broken references and the Kimodo-G1 examples (see ``docs/validation.md``).
+
+Override any field with :func:`dataclasses.replace`, keyword arguments to :meth:`ValidationConfig.from_dict`,
+or a JSON file (``robomotion validate MOTION --config my.json``) holding a subset of the fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from robomotion.errors import FormatError
+
+__all__ = ["ValidationConfig"]
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Thresholds and settings of the validation checks (SI units).
+
+    Reference preparation:
+        smoothing_window_s: Savitzky-Golay window (seconds) for the finite-difference velocities and
+            accelerations of the reference; at least 5 frames are used.
+
+    Contacts (kinematic reference, no physics):
+        contact_distance: a robot geom within this distance of the floor counts as touching it (m).
+        friction: Coulomb friction coefficient of the linearised friction cone (rubber on floor ~0.8).
+
+    Kinematic checks on the reference:
+        joint_limit_warn / joint_limit_fail: joint position beyond its range (rad).
+        joint_speed_warn / joint_speed_fail: joint speed as a fraction of the motor's velocity limit.
+        self_collision_warn / self_collision_fail: penetration depth between two robot geoms (m).
+        self_collision_fail_min_s: how long the ``self_collision_fail`` depth must last (s); ProtoMotions
+            rejects clips with > 3 cm of self-penetration on more than 10 frames (1/3 s at 30 fps).
+        ground_penetration_warn / ground_penetration_fail: depth of any robot geom below the floor (m);
+            holosoma counts a frame as penetrating at 1 cm.
+        slide_distance: a body point within this distance of the floor (m) counts as touching it for
+            the sliding check (stricter than ``contact_distance``: a foot swinging 1.5 cm above the
+            floor may carry load in the force check but does not slide).
+        foot_slide_warn / foot_slide_fail: horizontal speed of a body point touching the floor (m/s);
+            a planted foot has ~0, rolling heel-to-toe included.
+        root_speed_warn / root_speed_fail: pelvis speed between consecutive frames (m/s): a teleport;
+            the G1 walks below ~2 m/s, ProtoMotions rejects bodies faster than 15 m/s.
+        root_angular_speed_fail: pelvis angular speed between consecutive frames (rad/s).
+        unsupported_warn_s: longest stretch with no body touching the floor before a warning (s).
+
+    Dynamics along the reference (inverse dynamics, contact forces):
+        torque_warn / torque_fail: required joint torque as a fraction of the effort limit.
+        residual_warn / residual_fail: base wrench that no feasible contact force explains, as a
+            fraction of body weight (the physical-consistency score); moments count after dividing by
+            the standing pelvis height.
+        zmp_margin_warn: zero-moment point outside the support polygon by more than this (m).
+
+    Closed-loop rollouts (MuJoCo, PD actuators, 200 Hz physics, ``control_hz`` targets):
+        control_hz: rate at which joint targets change; a divisor of the model's 200 Hz physics rate.
+        torque_feedforward: add the joint torques inverse dynamics says the reference needs to the PD
+            law (``tau = tau_ref + kp (q_ref - q) + kd (qdot_ref - qdot)``). Off = PD with velocity
+            feed-forward only, under which the G1's soft 10 Hz gains sag ~0.2 rad at the knees.
+        fall_height: |pelvis height - reference pelvis height| that counts as a fall (m);
+            BeyondMimic terminates at 0.25 m on its anchor.
+        fall_tilt: angle between the simulated and the reference pelvis up-axis that counts as a fall (rad).
+        early_fall_warn_s: warn when the unassisted robot falls sooner than this (s). Open-loop PD
+            tracking has no balance feedback, so a later fall is reported but is no defect of the clip.
+        assist_stiffness / assist_damping: translational spring (N/m) and damper (N*s/m) pulling the
+            pelvis toward the reference pelvis in the assisted rollout.
+        assist_rot_stiffness / assist_rot_damping: rotational spring (N*m/rad) and damper (N*m*s/rad).
+        assist_window_s: the assistance force is averaged (as a vector) over this window before its size
+            is taken: the *sustained* help, in which oscillations and impacts cancel (s).
+        assist_mean_warn / assist_mean_fail: clip mean of the sustained assistance, fraction of body weight.
+            A trajectory recorded from MuJoCo itself needs ~0.08 (the tracking noise floor), a clip that
+            floats 1.0.
+        assist_peak_warn / assist_peak_fail: peak of the sustained assistance, fraction of body weight.
+        tracking_warn / tracking_fail: mean tracked-body position error of the assisted rollout (m).
+
+    Durations:
+        fail_min_s: how long a ``*_fail`` level must be exceeded before it fails the clip (s); the
+            joint-limit, ground-penetration and teleport levels fail on a single frame.
+    """
+
+    smoothing_window_s: float = 0.2
+
+    contact_distance: float = 0.02
+    friction: float = 0.8
+
+    joint_limit_warn: float = 0.01
+    joint_limit_fail: float = 0.1
+    joint_speed_warn: float = 0.8
+    joint_speed_fail: float = 1.0
+    self_collision_warn: float = 0.01
+    self_collision_fail: float = 0.03
+    self_collision_fail_min_s: float = 0.33
+    ground_penetration_warn: float = 0.01
+    ground_penetration_fail: float = 0.03
+    slide_distance: float = 0.005
+    foot_slide_warn: float = 0.3
+    foot_slide_fail: float = 1.0
+    root_speed_warn: float = 4.0
+    root_speed_fail: float = 8.0
+    root_angular_speed_fail: float = 25.0
+    unsupported_warn_s: float = 0.3
+
+    torque_warn: float = 0.9
+    torque_fail: float = 1.0
+    residual_warn: float = 0.1
+    residual_fail: float = 0.25
+    zmp_margin_warn: float = 0.03
+
+    control_hz: float = 50.0
+    torque_feedforward: bool = True
+    fall_height: float = 0.25
+    fall_tilt: float = 0.8
+    early_fall_warn_s: float = 0.5
+    assist_stiffness: float = 6000.0
+    assist_damping: float = 900.0
+    assist_rot_stiffness: float = 600.0
+    assist_rot_damping: float = 100.0
+    assist_window_s: float = 0.25
+    assist_mean_warn: float = 0.15
+    assist_mean_fail: float = 0.5
+    assist_peak_warn: float = 1.0
+    assist_peak_fail: float = 2.0
+    tracking_warn: float = 0.05
+    tracking_fail: float = 0.15
+
+    fail_min_s: float = 0.1
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.type == "bool":
+                if not isinstance(value, bool):
+                    raise FormatError(f"must be true or false, got {value!r}", field=item.name)
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise FormatError(f"must be a non-negative number, got {value!r}", field=item.name)
+        if self.control_hz <= 0:
+            raise FormatError("must be positive", field="control_hz")
+
+    def to_dict(self) -> dict[str, float | bool]:
+        """The configuration as a JSON-serialisable dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str | Path | None = None) -> ValidationConfig:
+        """Defaults overridden by ``values`` (a subset of the fields); unknown keys are an error."""
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise FormatError(f"unknown settings {unknown}; expected some of {sorted(known)}", source, unknown[0])
+        try:
+            return cls(**values)
+        except FormatError as exc:
+            raise FormatError(str(exc), source) from exc
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> ValidationConfig:
+        """Defaults overridden by the JSON object in ``path``."""
+        path = Path(path)
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise FormatError(f"cannot read a JSON object: {exc}", path) from exc
+        if not isinstance(values, dict):
+            raise FormatError("expected a JSON object of settings", path)
+        return cls.from_dict(values, path)

@@ -1,0 +1,62 @@
+"""``robomotion validate``: can the robot physically track this motion? A verdict with reasons.
+
+Exit code 0 for ``pass`` or ``warn``, 1 for ``fail``, 2 for bad input.
+
+Examples::
+
+    robomotion validate walk_g1.csv                       # verdict and reasons on the terminal
+    robomotion validate walk_g1.npz --report out/walk      # + report.json, report.html, plots, rollout.mp4
+    robomotion validate walk_g1.npz --report out/walk --no-video --config strict.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from robomotion.errors import FormatError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check in MuJoCo whether the robot can physically track a motion (pass/warn/fail)",
+        description=(
+            "Validate a robot motion on the robot's MuJoCo model: kinematic checks (joint limits and speeds, "
+            "self-collision, floor penetration, sliding contacts, teleports, flight), dynamics (required torques, "
+            "contact forces that explain the motion, zero-moment point) and closed-loop PD rollouts with and "
+            "without a stabilising pelvis spring. Exit code 0 for pass/warn, 1 for fail, 2 for bad input."
+        ),
+    )
+    parser.add_argument("motion", type=Path, help="robot motion file (any format robomotion.formats reads)")
+    parser.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.html, plots and a video")
+    parser.add_argument("--no-video", action="store_true", help="skip the rollout video in the report")
+    parser.add_argument("--config", type=Path, metavar="JSON", help="JSON object overriding ValidationConfig fields")
+    parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.report is not None and not args.no_video and not os.environ.get("DISPLAY"):
+        os.environ.setdefault("MUJOCO_GL", "egl")  # headless: render offscreen (before mujoco is imported)
+    from robomotion.envs.validation import ValidationConfig, validate
+    from robomotion.formats import load_motion
+    from robomotion.motion import RobotMotion
+
+    config = ValidationConfig.from_json(args.config) if args.config is not None else ValidationConfig()
+    motion = load_motion(args.motion)
+    if not isinstance(motion, RobotMotion):
+        raise FormatError(
+            f"is a {type(motion).__name__}; validation needs a robot motion (retarget it first: robomotion retarget)",
+            args.motion,
+        )
+    report = validate(motion, config, report_dir=args.report, video=not args.no_video)
+    summary = report.summary()
+    print(summary.splitlines()[0] if args.quiet else summary)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.report is not None and not args.quiet:
+        print(f"report: {report.files['html']}")
+    return 1 if report.verdict == "fail" else 0

@@ -153,7 +153,8 @@ def _render_rollout(report: ValidationReport, path: Path, size: tuple[int, int],
         {"source": "MuJoCo rollout without help"},
     )
     return render_video(
-        motion, path, fps=25.0, width=size[0], height=size[1], side_by_side=rollout, progress=progress
+        motion, path, fps=25.0, width=size[0], height=size[1], side_by_side=rollout, progress=progress,
+        titles=("reference", "rollout (no help)"),
     )
 
 

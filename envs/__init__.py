@@ -23,6 +23,8 @@ _LAZY = {
     "ValidationReport": "robomotion.envs.validation",
     "ValidationConfig": "robomotion.envs.validation",
     "G1TrackingEnv": "robomotion.envs.tracking",
+    "TrackingConfig": "robomotion.envs.tracking_config",
+    "MotionLibrary": "robomotion.envs.motion_library",
 }
 
 __all__ = ["ENV_ID", *_LAZY]

@@ -1,0 +1,434 @@
+"""``robomotion/G1Tracking-v0``: the Unitree G1 imitates reference motions (BeyondMimic / mjlab tracking task).
+
+::
+
+    import gymnasium, robomotion.envs
+    env = gymnasium.make("robomotion/G1Tracking-v0", motion="walk.csv")          # a file
+    env = gymnasium.make("robomotion/G1Tracking-v0", motion=[m1, m2, m3], weights=[2, 1, 1])
+    obs, info = env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    info["reward_terms"]        # each weighted reward term of this step
+
+The MDP (see ``docs/envs.md`` for the full contract):
+
+* **Simulation**: MuJoCo, PD position actuators with the model's gains, physics at ``physics_hz``
+  (200 Hz), one action held for ``decimation`` (4) physics steps: control at 50 Hz.
+* **Action** (29,): joint position offsets around the default (home) pose in units of
+  ``0.25 * effort_limit / kp`` per joint, clipped to ``[-action_clip, action_clip]``.
+* **Observation** (float32): see :mod:`robomotion.envs.observations` for the segment order.
+* **Reward**: :mod:`robomotion.envs.tracking_terms`; every term times its weight times ``dt``.
+* **Termination**: anchor height, anchor tilt, end-effector height (failure); truncation at the time
+  limit or when the reference clip ends.
+* **Reset**: reference state initialisation at a start sampled by :class:`~robomotion.envs.start_sampler.StartSampler`
+  (failure-weighted 1 s bins), plus reset noise; ``reset(options={"clip": i, "frame": f})`` forces a start.
+
+Frames and units: z-up world, metres, radians, seconds, quaternions ``(w, x, y, z)``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gymnasium
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+from robomotion.envs.motion_library import MotionLibrary, MotionSource, ReferenceClip
+from robomotion.envs.observations import ObservationLayout, policy_layout, pose_in_frame, privileged_layout
+from robomotion.envs.reset_noise import perturb_state
+from robomotion.envs.start_sampler import StartSampler
+from robomotion.envs.tracking_config import TrackingConfig
+from robomotion.envs.tracking_sim import TrackingSimulation
+from robomotion.envs.tracking_terms import (
+    REWARD_TERMS,
+    anchor_height_failed,
+    anchor_tilt_failed,
+    end_effector_height_failed,
+    joint_limit_violation,
+    soft_joint_limits,
+    squared_norm,
+    tracking_errors,
+)
+from robomotion.errors import FormatError, RobomotionError
+from robomotion.robots import get_robot
+from robomotion.rotations import quat_to_matrix
+
+__all__ = ["G1TrackingEnv"]
+
+
+@dataclass(frozen=True, eq=False)
+class _ClipTables:
+    """Per-frame reference quantities of one clip, laid out for the step's hot path."""
+
+    clip: ReferenceClip
+    command: np.ndarray  # (T, K * 2N) joint positions then velocities at each command offset
+    anchor_pos: np.ndarray  # (T, 3)
+    anchor_quat: np.ndarray  # (T, 4)
+    anchor_mat: np.ndarray  # (T, 3, 3)
+    anchor_mat_rows: np.ndarray  # (T, 2, 3) first two columns of the anchor matrix, as rows
+    body_offsets: np.ndarray  # (T, B, 4) homogeneous [body position - anchor position, 1]
+    body_vel: np.ndarray  # (T, 2B, 3) body linear then angular velocities
+    end_effector_z: np.ndarray  # (T, E)
+
+    @classmethod
+    def build(cls, clip: ReferenceClip, anchor: int, end_effectors: np.ndarray, offsets: Sequence[int]):
+        frames = np.arange(clip.num_frames)
+        ahead = [np.minimum(frames + k, clip.num_frames - 1) for k in offsets]
+        command = np.concatenate([part for rows in ahead for part in (clip.joint_pos[rows], clip.joint_vel[rows])],
+                                 axis=1)
+        anchor_pos = clip.body_pos[:, anchor]
+        anchor_mat = quat_to_matrix(clip.body_quat[:, anchor])
+        offsets_h = np.concatenate([clip.body_pos - anchor_pos[:, None], np.ones(clip.body_pos.shape[:2] + (1,))],
+                                   axis=2)
+        tables = {
+            "command": command,
+            "anchor_pos": anchor_pos,
+            "anchor_quat": clip.body_quat[:, anchor],
+            "anchor_mat": anchor_mat,
+            "anchor_mat_rows": np.swapaxes(anchor_mat, 1, 2)[:, :2],
+            "body_offsets": offsets_h,
+            "body_vel": np.concatenate([clip.body_lin_vel, clip.body_ang_vel], axis=1),
+            "end_effector_z": clip.body_pos[:, end_effectors, 2],
+        }
+        # C order, so that one frame's rows are contiguous: the step's small numpy calls are faster.
+        return cls(clip=clip, **{name: np.ascontiguousarray(table) for name, table in tables.items()})
+
+
+def _add_markers(scene: mujoco.MjvScene, positions: np.ndarray, radius: float = 0.035) -> None:
+    """Append translucent orange spheres at world ``positions`` (B, 3) to a rendered scene."""
+    identity = np.eye(3).ravel()
+    rgba = np.array([1.0, 0.55, 0.1, 0.6], dtype=np.float32)
+    size = np.array([radius, 0.0, 0.0])
+    for position in positions[: scene.maxgeom - scene.ngeom]:
+        mujoco.mjv_initGeom(scene.geoms[scene.ngeom], mujoco.mjtGeom.mjGEOM_SPHERE, size, position, identity, rgba)
+        scene.ngeom += 1
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
+    """Unitree G1 motion-tracking environment (Gymnasium API).
+
+    Args:
+        motion: a motion file (any format :func:`robomotion.formats.load_motion` reads), a
+            :class:`~robomotion.motion.RobotMotion`, a list of them, or a prebuilt
+            :class:`~robomotion.envs.motion_library.MotionLibrary` (at ``config.control_hz``).
+        weights: optional per-clip sampling weights for a list of motions (default: equal).
+        config: MDP settings (default :class:`TrackingConfig`: BeyondMimic training settings).
+        render_mode: ``None``, ``"rgb_array"`` (offscreen frames) or ``"human"`` (interactive
+            MuJoCo viewer; needs a display).
+        width, height: ``rgb_array`` frame size in pixels.
+        **overrides: any :class:`TrackingConfig` field, e.g. ``episode_seconds=5.0``.
+
+    Attributes:
+        library: the reference clips and their sampling weights.
+        sampler: the adaptive start sampler (its failure statistics persist across episodes).
+        sim: the MuJoCo model, data and state views (:class:`TrackingSimulation`).
+        observation_layout, privileged_layout: the segments of the observations.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
+
+    def __init__(
+        self,
+        motion: MotionSource | MotionLibrary,
+        weights: Sequence[float] | None = None,
+        config: TrackingConfig | None = None,
+        render_mode: str | None = None,
+        width: int = 640,
+        height: int = 480,
+        **overrides: Any,
+    ):
+        config = config or TrackingConfig()
+        if overrides:
+            config = replace(config, **overrides)
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        if render_mode == "human" and not _has_display():
+            raise RobomotionError("render_mode='human' needs a display (none found); use render_mode='rgb_array'")
+        self.config = config
+        self.render_mode = render_mode
+        self.width, self.height = int(width), int(height)
+        self.metadata = {**self.metadata, "render_fps": int(round(config.control_hz))}
+        self.dt = 1.0 / config.control_hz
+        self.robot = robot = get_robot("g1")
+        self.library = self._build_library(motion, weights)
+        self.sim = TrackingSimulation(robot, config.physics_hz, config.decimation)
+
+        tracked = list(robot.tracked_bodies)
+        self._anchor = tracked.index(robot.anchor_body)
+        self._end_effectors = np.array([tracked.index(name) for name in (*robot.foot_bodies, *robot.hand_bodies)])
+        self._default_joint_pos = robot.home_joint_pos.copy()
+        self._action_scale = config.action_scale * robot.effort_limits / robot.kp
+        self._soft_middle, self._soft_half = soft_joint_limits(robot.joint_limits, config.reward.soft_limit_factor)
+        weights_dt = np.array(config.reward.weights()) * self.dt
+        self._tracking_weights_dt, self._penalty_weights_dt = weights_dt[:6], tuple(weights_dt[6:].tolist())
+        self._neg_inv_sigma_sq = -1.0 / config.reward.sigmas() ** 2
+        self._tables = [
+            _ClipTables.build(clip, self._anchor, self._end_effectors, config.command_offsets)
+            for clip in self.library.clips
+        ]
+        self.sampler = StartSampler(
+            [clip.num_frames for clip in self.library.clips], self.library.fps, self.library.weights, config.sampling
+        )
+
+        num_joints = robot.num_joints
+        self.observation_layout: ObservationLayout = policy_layout(num_joints, config.command_offsets)
+        self.privileged_layout: ObservationLayout = privileged_layout(num_joints, config.command_offsets, len(tracked))
+        noise = config.observation_noise
+        self._noise_half_widths = None if noise is None else noise.half_widths(self.observation_layout)
+        self._noise_rows = np.zeros((0, self.observation_layout.size), dtype=np.float32)
+        self._noise_row = 0
+        self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_layout.size,), np.float32)
+        self.action_space = spaces.Box(-config.action_clip, config.action_clip, (num_joints,), np.float32)
+
+        self._action = np.zeros(num_joints)
+        self._last_action = np.zeros(num_joints)
+        self._ref = self._tables[0]
+        self._clip_index = 0
+        self._frame = 0
+        self._last_frame = self._ref.clip.num_frames - 1
+        self._steps = 0
+        self._renderer: mujoco.Renderer | None = None
+        self._viewer = None
+        self._last_sync = 0.0
+
+    def _build_library(self, motion, weights) -> MotionLibrary:
+        if isinstance(motion, MotionLibrary):
+            if not np.isclose(motion.fps, self.config.control_hz):
+                raise FormatError(
+                    f"the motion library is at {motion.fps:g} fps, the environment controls at "
+                    f"{self.config.control_hz:g} Hz",
+                    field="motion",
+                )
+            return motion
+        return MotionLibrary.from_source(motion, self.robot, self.config.control_hz, weights)
+
+    @property
+    def model(self) -> mujoco.MjModel:
+        return self.sim.model
+
+    @property
+    def data(self) -> mujoco.MjData:
+        return self.sim.data
+
+    # ------------------------------------------------------------------ Gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        """Start an episode in the reference state of a sampled frame, plus reset noise.
+
+        Options:
+            ``clip``, ``frame``: start at this clip and frame (instead of sampling one).
+            ``qpos``, ``qvel``: start the robot in this MuJoCo state (no reset noise); ``qvel``
+                defaults to zeros. The reference still starts at ``clip``/``frame``.
+        """
+        super().reset(seed=seed)
+        if seed is not None:
+            self._noise_row = len(self._noise_rows)  # draw fresh noise from the new seed
+        options = options or {}
+        if "clip" in options or "frame" in options:
+            clip, frame = self._forced_start(options)
+        else:
+            clip, frame = self.sampler.sample(self.np_random)
+        tables = self._tables[clip]
+        qpos, qvel = tables.clip.qpos[frame], tables.clip.qvel[frame]
+        noise = self.config.reset_noise
+        if "qpos" in options:
+            qpos = np.asarray(options["qpos"], dtype=np.float64).reshape(self.model.nq)
+            qvel = np.asarray(options.get("qvel", np.zeros(self.model.nv)), dtype=np.float64).reshape(self.model.nv)
+        elif noise is not None:
+            lower, upper = self._soft_middle - self._soft_half, self._soft_middle + self._soft_half
+            qpos, qvel = perturb_state(qpos, qvel, noise, self.np_random, lower, upper)
+        self.sim.reset_to(qpos, qvel, self._default_joint_pos)
+        self._ref, self._clip_index, self._frame, self._steps = tables, clip, frame, 0
+        self._last_frame = tables.clip.num_frames - 1
+        self._action[:] = 0.0
+        self._last_action[:] = 0.0
+        info = {"clip": clip, "clip_name": tables.clip.name, "frame": frame}
+        observation = self._observation(info)
+        if self.render_mode == "human":
+            self.render()
+        return observation, info
+
+    def _forced_start(self, options: dict) -> tuple[int, int]:
+        clip = int(options.get("clip", 0))
+        if not 0 <= clip < self.library.num_clips:
+            raise ValueError(f"options['clip'] must be in [0, {self.library.num_clips}), got {clip}")
+        last = self.library.clips[clip].num_frames - 1
+        frame = int(options.get("frame", 0))
+        if not 0 <= frame < last:
+            raise ValueError(f"options['frame'] must be in [0, {last}) for clip {clip} (one step must remain), "
+                             f"got {frame}")
+        return clip, frame
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Hold the PD targets of ``action`` for ``decimation`` physics steps; score against the next frame."""
+        self._action, self._last_action = self._last_action, self._action
+        bound = self.config.action_clip
+        np.minimum(np.maximum(action, -bound), bound, out=self._action)
+        stable = self.sim.step(self._default_joint_pos + self._action_scale * self._action)
+        self._frame = min(self._frame + 1, self._last_frame)  # stepping past the end holds the last frame
+        self._steps += 1
+        self.sampler.step()
+
+        terms = self._reward_terms()
+        failure = self._failure() if stable else "unstable"
+        terminated = failure is not None
+        if terminated:
+            self.sampler.record_failure(self._clip_index, self._frame)
+        truncated = not terminated and (
+            self._frame == self._last_frame or self._steps >= self.config.max_episode_steps
+        )
+        info = {
+            "clip": self._clip_index,
+            "frame": self._frame,
+            "reward_terms": dict(zip(REWARD_TERMS, terms)),
+            "termination": failure,
+        }
+        observation = self._observation(info)
+        if self.render_mode == "human":
+            self.render()
+        return observation, sum(terms), terminated, truncated, info
+
+    def reward_terms(self) -> dict[str, float]:
+        """Weighted reward terms of the current simulation state against the current reference frame.
+
+        ``step`` reports the same values in ``info["reward_terms"]``; this scores any state, e.g. one
+        given by ``reset(options={"frame": f, "qpos": ...})`` (the action-rate term uses the last two actions).
+        """
+        return dict(zip(REWARD_TERMS, self._reward_terms()))
+
+    # ------------------------------------------------------------------ per-step computations
+    def _reward_terms(self) -> list[float]:
+        """Weighted reward terms (``weight * term * dt``) in :data:`REWARD_TERMS` order."""
+        sim, ref, frame, anchor = self.sim, self._ref, self._frame, self._anchor
+        errors = tracking_errors(
+            ref.anchor_pos[frame],
+            ref.anchor_quat[frame],
+            ref.anchor_mat[frame],
+            ref.body_offsets[frame],
+            ref.clip.body_quat[frame],
+            ref.body_vel[frame],
+            sim.body_pos[anchor],
+            sim.body_quat[anchor],
+            sim.anchor_mat,
+            sim.body_pos,
+            sim.body_quat,
+            sim.body_vel,
+        )
+        tracking = np.exp(errors * self._neg_inv_sigma_sq) * self._tracking_weights_dt
+        penalties = (
+            squared_norm(self._action - self._last_action),
+            joint_limit_violation(sim.joint_pos, self._soft_middle, self._soft_half),
+            min(float(sim.self_contacts[0]), self.config.reward.max_self_collisions),
+        )
+        return tracking.tolist() + [weight * term for weight, term in zip(self._penalty_weights_dt, penalties)]
+
+    def _failure(self) -> str | None:
+        """Name of the first failed termination check, or ``None``."""
+        sim, ref, frame, cfg = self.sim, self._ref, self._frame, self.config.termination
+        if anchor_height_failed(ref.anchor_pos[frame, 2], sim.body_pos[self._anchor, 2], cfg.anchor_height):
+            return "anchor_height"
+        if anchor_tilt_failed(ref.anchor_mat[frame], sim.anchor_mat, cfg.anchor_tilt):
+            return "anchor_tilt"
+        heights = sim.body_pos[self._end_effectors, 2]
+        if end_effector_height_failed(ref.end_effector_z[frame], heights, cfg.end_effector_height):
+            return "end_effector_height"
+        return None
+
+    def _observation(self, info: dict) -> np.ndarray:
+        """The policy observation (float32, with noise); adds ``info["privileged_obs"]`` when enabled.
+
+        Segments in :func:`~robomotion.envs.observations.policy_layout` order.
+        """
+        sim, ref, frame = self.sim, self._ref, self._frame
+        anchor_mat = sim.anchor_mat
+        observation = np.concatenate(
+            (
+                ref.command[frame],
+                (ref.anchor_pos[frame] - sim.body_pos[self._anchor]) @ anchor_mat,
+                (ref.anchor_mat_rows[frame] @ anchor_mat).ravel(),
+                -sim.root_mat[2],
+                sim.root_ang_vel,
+                sim.joint_pos - self._default_joint_pos,
+                sim.joint_vel,
+                self._action,
+            ),
+            dtype=np.float32,
+        )
+        if self.config.privileged_obs:
+            info["privileged_obs"] = self._privileged(observation)
+        if self._noise_half_widths is not None:
+            observation += self._next_noise()
+        return observation
+
+    def _next_noise(self, block: int = 64) -> np.ndarray:
+        """One row of uniform observation noise; rows are drawn ``block`` at a time from ``np_random``."""
+        if self._noise_row == len(self._noise_rows):
+            draws = self.np_random.uniform(-1.0, 1.0, (block, self._noise_half_widths.size))
+            self._noise_rows = (draws * self._noise_half_widths).astype(np.float32)
+            self._noise_row = 0
+        self._noise_row += 1
+        return self._noise_rows[self._noise_row - 1]
+
+    def _privileged(self, policy_observation: np.ndarray) -> np.ndarray:
+        """The critic's noise-free observation (see :func:`~robomotion.envs.observations.privileged_layout`)."""
+        sim = self.sim
+        body_pos, body_ori = pose_in_frame(
+            sim.body_pos[self._anchor], sim.anchor_mat, sim.body_pos, quat_to_matrix(sim.body_quat)
+        )
+        extra = (sim.root_lin_vel @ sim.root_mat, body_pos.ravel(), body_ori.ravel())
+        return np.concatenate([policy_observation, *extra], dtype=np.float32)
+
+    # ------------------------------------------------------------------ rendering
+    def render(self) -> np.ndarray | None:
+        """``rgb_array``: an (H, W, 3) uint8 frame from the tracking camera, with the reference bodies as
+        orange spheres; ``human``: update the interactive viewer (paced to real time)."""
+        if self.render_mode == "rgb_array":
+            return self._render_frame()
+        if self.render_mode == "human":
+            self._sync_viewer()
+        return None
+
+    def _render_frame(self) -> np.ndarray:
+        if self._renderer is None:
+            try:
+                self._renderer = mujoco.Renderer(self.model, height=self.height, width=self.width)
+            except mujoco.FatalError as exc:
+                raise RobomotionError(
+                    f"offscreen rendering failed ({exc}); without a display set MUJOCO_GL=egl (or osmesa) "
+                    "before mujoco is first imported"
+                ) from exc
+        renderer = self._renderer
+        renderer.update_scene(self.data, camera="track")
+        renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+        _add_markers(renderer.scene, self._ref.clip.body_pos[self._frame])
+        return renderer.render()
+
+    def _sync_viewer(self) -> None:
+        if self._viewer is None:
+            import mujoco.viewer
+
+            self._viewer = mujoco.viewer.launch_passive(self.model, self.data)
+        elapsed = time.perf_counter() - self._last_sync
+        if elapsed < self.dt:
+            time.sleep(self.dt - elapsed)
+        self._viewer.sync()
+        self._last_sync = time.perf_counter()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        if self._viewer is not None:
+            self._viewer.close()
+            self._viewer = None

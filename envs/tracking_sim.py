@@ -1,0 +1,140 @@
+"""MuJoCo side of the tracking environment: the G1 scene plus frame sensors, stepped at the control rate.
+
+:class:`TrackingSimulation` compiles the robot's scene (floor, light, cameras) with ``MjSpec`` and
+adds four frame sensors per tracked body (``framepos``, ``framequat``, ``framelinvel``,
+``frameangvel`` of the body frame origin, world axes) and a contact sensor counting robot-robot
+contacts (mjlab's self-collision sensor), so MuJoCo's C code computes every robot quantity the
+rewards need, and exposes them as **persistent numpy views** into ``data`` (valid after
+each :meth:`step`, never copied).
+
+A control step holds one control vector for ``decimation`` physics steps and ends with
+``mj_step1``, so positions, velocities, contacts and sensors describe the *new* state (a plain
+``mj_step`` leaves them one physics step behind). Sensors are only evaluated in that final
+``mj_step1``: MuJoCo's sensor stage is disabled for the intermediate physics steps, whose sensor
+values nobody reads. Physics is otherwise untouched (same model, integrator and timestep).
+
+Units: metres, radians, seconds; quaternions ``(w, x, y, z)``; z-up world.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from robomotion.errors import RobomotionError
+from robomotion.robots import RobotSpec
+
+__all__ = ["TrackingSimulation"]
+
+_FRAME_SENSORS = (
+    ("pos", mujoco.mjtSensor.mjSENS_FRAMEPOS),
+    ("quat", mujoco.mjtSensor.mjSENS_FRAMEQUAT),
+    ("lin_vel", mujoco.mjtSensor.mjSENS_FRAMELINVEL),
+    ("ang_vel", mujoco.mjtSensor.mjSENS_FRAMEANGVEL),
+)
+#: Name of the contact sensor counting robot-robot contacts.
+SELF_CONTACT_SENSOR = "track_self_contacts"
+_SENSOR_FLAG = int(mujoco.mjtDisableBit.mjDSBL_SENSOR)
+_BAD_QACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
+
+
+def tracking_model(robot: RobotSpec, physics_hz: float) -> mujoco.MjModel:
+    """The robot's scene at ``physics_hz`` with frame sensors ``track_<kind>_<body>`` on its tracked bodies."""
+    spec = mujoco.MjSpec.from_file(str(robot.scene_path))
+    spec.option.timestep = 1.0 / physics_hz
+    for kind, sensor_type in _FRAME_SENSORS:
+        for body in robot.tracked_bodies:
+            spec.add_sensor(name=f"track_{kind}_{body}", type=sensor_type, objtype=mujoco.mjtObj.mjOBJ_XBODY,
+                            objname=body)
+    # mjlab's self-collision sensor: contacts between two geoms of the robot's subtree, data "found".
+    subtree = mujoco.mjtObj.mjOBJ_XBODY
+    spec.add_sensor(name=SELF_CONTACT_SENSOR, type=mujoco.mjtSensor.mjSENS_CONTACT, objtype=subtree,
+                    objname=robot.root_body, reftype=subtree, refname=robot.root_body, intprm=[1, 0, 1])
+    return spec.compile()
+
+
+class TrackingSimulation:
+    """The simulated robot, with views of the tracked bodies' world state.
+
+    Args:
+        robot: the robot (its scene, joints and tracked bodies).
+        physics_hz: physics rate (MuJoCo timestep ``1 / physics_hz``).
+        decimation: physics steps per control step.
+
+    Attributes (views into ``data``, refreshed by :meth:`reset_to` and :meth:`step`):
+        body_pos, body_quat, body_lin_vel, body_ang_vel: (B, 3/4) tracked bodies in
+            ``robot.tracked_bodies`` order, world frame; body_vel: (2B, 3) the linear then the
+            angular velocities in one array.
+        anchor_mat, root_mat: (3, 3) anchor and root body orientations (columns = body axes in world).
+        joint_pos, joint_vel: (N,) hinge positions (rad) and velocities (rad/s).
+        self_contacts: (1,) number of contacts between two robot geoms (a MuJoCo contact sensor).
+        root_lin_vel: (3,) root linear velocity, world frame; root_ang_vel: (3,) root angular
+            velocity, root frame (MuJoCo free-joint convention).
+    """
+
+    def __init__(self, robot: RobotSpec, physics_hz: float, decimation: int):
+        self.robot = robot
+        self.decimation = int(decimation)
+        self.model = tracking_model(robot, physics_hz)
+        self.data = mujoco.MjData(self.model)
+        model, data = self.model, self.data
+        num_joints = robot.num_joints
+        hinges = np.arange(1, model.njnt)
+        if not (
+            model.njnt == num_joints + 1
+            and np.array_equal(model.jnt_qposadr[hinges], 7 + np.arange(num_joints))
+            and np.array_equal(model.actuator_trnid[:, 0], hinges)
+        ):
+            raise RobomotionError(
+                f"{robot.scene_path}: expected a freejoint, then {num_joints} hinges with one actuator each, in order"
+            )
+        if np.any(model.body_rootid[1:] != model.body(robot.root_body).id):
+            raise RobomotionError(f"{robot.scene_path}: the scene must hold only the robot and static geometry")
+
+        num_bodies = len(robot.tracked_bodies)
+
+        def sensor_rows(kind: str, width: int, rows: int) -> np.ndarray:
+            # Sensors were added kind by kind, body by body: each kind's values are contiguous.
+            start = model.sensor_adr[model.sensor(f"track_{kind}_{robot.tracked_bodies[0]}").id]
+            return data.sensordata[start : start + width * rows].reshape(rows, width)
+
+        self.body_pos = sensor_rows("pos", 3, num_bodies)
+        self.body_quat = sensor_rows("quat", 4, num_bodies)
+        self.body_vel = sensor_rows("lin_vel", 3, 2 * num_bodies)  # the angular velocities follow
+        self.body_lin_vel, self.body_ang_vel = self.body_vel[:num_bodies], self.body_vel[num_bodies:]
+        self.anchor_mat = data.xmat[model.body(robot.anchor_body).id].reshape(3, 3)
+        self.root_mat = data.xmat[model.body(robot.root_body).id].reshape(3, 3)
+        self.joint_pos, self.joint_vel = data.qpos[7:], data.qvel[6:]
+        self.root_lin_vel, self.root_ang_vel = data.qvel[0:3], data.qvel[3:6]
+        start = model.sensor_adr[model.sensor(SELF_CONTACT_SENSOR).id]
+        self.self_contacts = data.sensordata[start : start + 1]
+        self._flags_on = int(model.opt.disableflags) & ~_SENSOR_FLAG
+        self._flags_off = self._flags_on | _SENSOR_FLAG
+        self._bad_qacc = data.warning[_BAD_QACC]
+
+    def reset_to(self, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> None:
+        """Reset the simulation to a state (MuJoCo ``qpos``/``qvel`` layout) and control, and compute it."""
+        model, data = self.model, self.data
+        mujoco.mj_resetData(model, data)
+        data.qpos[:] = qpos
+        data.qvel[:] = qvel
+        data.ctrl[:] = ctrl
+        model.opt.disableflags = self._flags_on
+        mujoco.mj_forward(model, data)
+
+    def step(self, ctrl: np.ndarray) -> bool:
+        """Hold ``ctrl`` (PD position targets, rad) for ``decimation`` physics steps.
+
+        Returns:
+            False when MuJoCo hit a numerical instability (bad accelerations) and reset the data.
+        """
+        model, data, opt = self.model, self.data, self.model.opt
+        data.ctrl[:] = ctrl
+        warnings_before = self._bad_qacc.number
+        opt.disableflags = self._flags_off
+        mujoco.mj_step2(model, data)
+        if self.decimation > 1:
+            mujoco.mj_step(model, data, nstep=self.decimation - 1)
+        opt.disableflags = self._flags_on
+        mujoco.mj_step1(model, data)
+        return self._bad_qacc.number == warnings_before

@@ -1,0 +1,274 @@
+"""Reward and termination terms of the motion-tracking task, as small pure functions.
+
+The terms follow BeyondMimic (HybridRobotics/whole_body_tracking) and its MuJoCo re-implementation
+in mjlab (``tasks/tracking/mdp/rewards.py``, ``terminations.py``, ``commands.py``):
+
+* six exponential tracking terms ``exp(-error / sigma**2)``: the anchor body's position and
+  orientation (global), and the tracked bodies' positions and orientations (re-anchored reference,
+  see :func:`heading_alignment`) and linear and angular velocities (global), each multiplied by its
+  weight and by the control period ``dt``; a perfect step earns ``(0.5 + 0.5 + 1 + 1 + 1 + 1) * 0.02``;
+* penalties on the action rate, on joints outside their soft limits (90 % of the range) and on
+  self-collisions;
+* failure terminations on the anchor height error, the anchor tilt error and the end-effector height
+  error.
+
+Frames and units: world z-up, metres, radians, seconds; quaternions ``(w, x, y, z)``, unit norm (as
+MuJoCo's ``xquat``); rotation matrices act on column vectors. Per-body arrays are ``(B, 3)`` /
+``(B, 4)``; a single body is ``(3,)`` / ``(4,)``. The functions run once per control step on small
+arrays, so they are written for few numpy calls (they are the environment's hot path) while staying
+pure: no state, no MuJoCo.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+__all__ = [
+    "REWARD_TERMS",
+    "TERMINATION_TERMS",
+    "RewardConfig",
+    "TerminationConfig",
+    "heading_alignment",
+    "reanchor_positions",
+    "reanchor_orientations",
+    "tracking_errors",
+    "squared_norm",
+    "soft_joint_limits",
+    "joint_limit_violation",
+    "anchor_height_failed",
+    "anchor_tilt_failed",
+    "end_effector_height_failed",
+]
+
+#: Names of the reward terms, in the order they are reported in ``info["reward_terms"]``.
+REWARD_TERMS = (
+    "anchor_pos",
+    "anchor_ori",
+    "body_pos",
+    "body_ori",
+    "body_lin_vel",
+    "body_ang_vel",
+    "action_rate",
+    "joint_limit",
+    "self_collision",
+)
+
+#: Names of the failure terminations, as reported in ``info["termination"]``.
+TERMINATION_TERMS = ("anchor_height", "anchor_tilt", "end_effector_height")
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """Standard deviations and weights of the tracking reward (BeyondMimic / mjlab defaults).
+
+    Sigmas are in the unit of the error (m, rad, m/s, rad/s). Each weight multiplies its term and
+    the control period ``dt``; penalties have negative weights. ``soft_limit_factor`` shrinks each
+    joint range about its midpoint to the soft range of the joint-limit penalty;
+    ``max_self_collisions`` caps the self-contact count (mjlab's contact sensor has 10 slots).
+
+    The self-collision term counts contacts like mjlab's self-collision sensor but is weighted like
+    BeyondMimic's contact penalty (-0.1), not mjlab's -10 (which mjlab later dropped): on the G1
+    the hands rest next to the hip capsules, a third of the noisy resets start in such a contact,
+    and at -10 (0.2 per contact per step, twice a perfect step's reward) PPO learned to end
+    episodes early instead of tracking (see ``docs/envs.md``).
+    """
+
+    anchor_pos_sigma: float = 0.3
+    anchor_ori_sigma: float = 0.4
+    body_pos_sigma: float = 0.3
+    body_ori_sigma: float = 0.4
+    body_lin_vel_sigma: float = 1.0
+    body_ang_vel_sigma: float = 3.14
+    anchor_pos_weight: float = 0.5
+    anchor_ori_weight: float = 0.5
+    body_pos_weight: float = 1.0
+    body_ori_weight: float = 1.0
+    body_lin_vel_weight: float = 1.0
+    body_ang_vel_weight: float = 1.0
+    action_rate_weight: float = -0.1
+    joint_limit_weight: float = -10.0
+    self_collision_weight: float = -0.1
+    soft_limit_factor: float = 0.9
+    max_self_collisions: int = 10
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            if item.name.endswith("_sigma") and not getattr(self, item.name) > 0:
+                raise ValueError(f"RewardConfig.{item.name} must be positive, got {getattr(self, item.name)}")
+        if not 0 < self.soft_limit_factor <= 1:
+            raise ValueError(f"RewardConfig.soft_limit_factor must be in (0, 1], got {self.soft_limit_factor}")
+
+    def weights(self) -> tuple[float, ...]:
+        """Weights in :data:`REWARD_TERMS` order."""
+        return tuple(float(getattr(self, f"{name}_weight")) for name in REWARD_TERMS)
+
+    def sigmas(self) -> np.ndarray:
+        """(6,) sigmas of the tracking terms (the first six of :data:`REWARD_TERMS`)."""
+        return np.array([getattr(self, f"{name}_sigma") for name in REWARD_TERMS[:6]])
+
+
+@dataclass(frozen=True)
+class TerminationConfig:
+    """Failure thresholds (BeyondMimic / mjlab defaults); ``None`` disables a check.
+
+    Attributes:
+        anchor_height: max |reference - robot| anchor height, metres.
+        anchor_tilt: max |reference - robot| z component of gravity in the anchor frame (unitless,
+            in [0, 2]; 0.8 is roughly a 37 degree roll/pitch mismatch near upright).
+        end_effector_height: max |reference - robot| height of any end-effector body, metres.
+    """
+
+    anchor_height: float | None = 0.25
+    anchor_tilt: float | None = 0.8
+    end_effector_height: float | None = 0.25
+
+
+# ---------------------------------------------------------------------- re-anchoring
+def heading_alignment(robot_anchor_mat: np.ndarray, ref_anchor_mat: np.ndarray) -> float:
+    """Yaw (rad) of ``robot_anchor * inverse(ref_anchor)``: the heading that turns the reference onto the robot.
+
+    This is mjlab's ``yaw_quat(quat_mul(robot_anchor_quat_w, quat_inv(anchor_quat_w)))`` as an
+    angle: ``atan2(D[1, 0], D[0, 0])`` with ``D = R_robot @ R_ref^T``.
+
+    Args:
+        robot_anchor_mat: (3, 3) robot anchor orientation, world.
+        ref_anchor_mat: (3, 3) reference anchor orientation, world.
+    """
+    column = robot_anchor_mat[:2] @ ref_anchor_mat[0]
+    return math.atan2(column[1], column[0])
+
+
+def reanchor_positions(
+    ref_offsets: np.ndarray, robot_anchor_pos: np.ndarray, ref_anchor_z: float, yaw: float
+) -> np.ndarray:
+    """Reference body positions moved onto the robot anchor (mjlab ``body_pos_relative_w``).
+
+    The reference anchor goes to the robot anchor's x, y (keeping its own height ``ref_anchor_z``)
+    and the reference turns by ``yaw`` about +z. Global x/y/heading drift is therefore not punished
+    by the body terms, only by the two anchor terms.
+
+    Args:
+        ref_offsets: (B, 4) homogeneous offsets ``[p_ref_b - p_ref_anchor, 1]`` of the reference
+            bodies from the reference anchor, world axes, m.
+        robot_anchor_pos: (3,) robot anchor position, world, m.
+        ref_anchor_z: reference anchor height, m.
+        yaw: heading from :func:`heading_alignment`, rad.
+
+    Returns:
+        (B, 3) re-anchored reference body positions, world, m.
+    """
+    c, s = math.cos(yaw), math.sin(yaw)
+    # One affine map on row vectors: rotate by R_z(yaw) (rows @ R_z^T), then translate.
+    x, y = robot_anchor_pos[:2]
+    affine = np.array((c, s, 0.0, -s, c, 0.0, 0.0, 0.0, 1.0, x, y, ref_anchor_z)).reshape(4, 3)
+    return ref_offsets @ affine
+
+
+def reanchor_orientations(ref_quat: np.ndarray, yaw: float) -> np.ndarray:
+    """Reference body orientations turned by ``yaw`` about +z: ``q_yaw * q_ref`` for each (B, 4) row."""
+    c, s = math.cos(0.5 * yaw), math.sin(0.5 * yaw)
+    # Left multiplication by (c, 0, 0, s) as a linear map on (w, x, y, z), transposed for row vectors.
+    return ref_quat @ np.array((c, 0.0, 0.0, s, 0.0, c, s, 0.0, 0.0, -s, c, 0.0, -s, 0.0, 0.0, c)).reshape(4, 4)
+
+
+# ---------------------------------------------------------------------- tracking rewards
+def tracking_errors(
+    ref_anchor_pos: np.ndarray,
+    ref_anchor_quat: np.ndarray,
+    ref_anchor_mat: np.ndarray,
+    ref_offsets: np.ndarray,
+    ref_body_quat: np.ndarray,
+    ref_body_vel: np.ndarray,
+    anchor_pos: np.ndarray,
+    anchor_quat: np.ndarray,
+    anchor_mat: np.ndarray,
+    body_pos: np.ndarray,
+    body_quat: np.ndarray,
+    body_vel: np.ndarray,
+) -> np.ndarray:
+    """The six squared tracking errors, in :data:`REWARD_TERMS` order.
+
+    1. anchor position, ``|p_ref_a - p_a|^2`` (m^2, global);
+    2. anchor orientation, ``angle(q_ref_a, q_a)^2`` (rad^2, global);
+    3. body positions, ``mean_b |p~_b - p_b|^2`` against the re-anchored reference (m^2);
+    4. body orientations, ``mean_b angle(q~_b, q_b)^2`` against the re-anchored reference (rad^2);
+    5. body linear velocities, ``mean_b |v_ref_b - v_b|^2`` ((m/s)^2, global);
+    6. body angular velocities, ``mean_b |w_ref_b - w_b|^2`` ((rad/s)^2, global).
+
+    Angles are geodesic, ``2 acos |<q_ref, q>|`` (sign-invariant). The rewards are
+    ``exp(-error / sigma^2)``.
+
+    Args:
+        ref_anchor_pos, ref_anchor_quat, ref_anchor_mat: (3,), (4,), (3, 3) reference anchor pose.
+        ref_offsets: (B, 4) homogeneous reference body offsets from the reference anchor
+            (see :func:`reanchor_positions`).
+        ref_body_quat: (B, 4) reference body orientations.
+        ref_body_vel: (2B, 3) reference linear velocities (B rows) then angular velocities (B rows).
+        anchor_pos, anchor_quat, anchor_mat: the robot anchor's pose.
+        body_pos, body_quat: (B, 3), (B, 4) robot body poses.
+        body_vel: (2B, 3) robot linear then angular velocities.
+    """
+    num_bodies = len(body_pos)
+    yaw = heading_alignment(anchor_mat, ref_anchor_mat)
+    position_error = (reanchor_positions(ref_offsets, anchor_pos, ref_anchor_pos[2], yaw) - body_pos).ravel()
+    dots = np.einsum("ij,ij->i", reanchor_orientations(ref_body_quat, yaw), body_quat)
+    half_angles = np.arccos(np.minimum(np.abs(dots), 1.0))
+    velocity_error = (ref_body_vel - body_vel).reshape(2, -1)
+    anchor_error = ref_anchor_pos - anchor_pos
+    anchor_half_angle = math.acos(min(abs(float(ref_anchor_quat @ anchor_quat)), 1.0))
+    errors = np.empty(6)
+    errors[0] = anchor_error @ anchor_error
+    errors[1] = 4.0 * anchor_half_angle * anchor_half_angle
+    errors[2] = (position_error @ position_error) / num_bodies
+    errors[3] = 4.0 * (half_angles @ half_angles) / num_bodies
+    errors[4:] = np.einsum("ij,ij->i", velocity_error, velocity_error) / num_bodies
+    return errors
+
+
+# ---------------------------------------------------------------------- penalties
+def squared_norm(vector: np.ndarray) -> float:
+    """``sum_i v_i^2``; the action-rate penalty is ``squared_norm(action - last_action)``."""
+    return float(vector @ vector)
+
+
+def soft_joint_limits(limits: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Midpoints and half-widths (rad) of joint ranges shrunk about their middle to ``factor`` of the width.
+
+    Args:
+        limits: (N, 2) lower and upper joint positions, rad.
+        factor: kept fraction of each range (BeyondMimic: 0.9).
+    """
+    limits = np.asarray(limits, dtype=np.float64)
+    return limits.mean(axis=1), 0.5 * (limits[:, 1] - limits[:, 0]) * factor
+
+
+def joint_limit_violation(joint_pos: np.ndarray, middle: np.ndarray, half_width: np.ndarray) -> float:
+    """Total distance (rad) of the joints outside their soft limits (0 when all are inside)."""
+    return float(np.maximum(np.abs(joint_pos - middle) - half_width, 0.0).sum())
+
+
+# ---------------------------------------------------------------------- terminations
+def anchor_height_failed(ref_anchor_z: float, anchor_z: float, threshold: float | None) -> bool:
+    """True when the anchor height error exceeds ``threshold`` metres (never when ``None``)."""
+    return threshold is not None and abs(ref_anchor_z - anchor_z) > threshold
+
+
+def anchor_tilt_failed(ref_anchor_mat: np.ndarray, anchor_mat: np.ndarray, threshold: float | None) -> bool:
+    """True when the anchors' projected gravity z components differ by more than ``threshold``.
+
+    The z component of the unit gravity ``(0, 0, -1)`` expressed in a body frame ``R`` is
+    ``-R[2, 2]``: -1 upright, +1 upside down. Heading does not enter.
+    """
+    return threshold is not None and abs(anchor_mat[2, 2] - ref_anchor_mat[2, 2]) > threshold
+
+
+def end_effector_height_failed(ref_heights: np.ndarray, heights: np.ndarray, threshold: float | None) -> bool:
+    """True when any end-effector height error exceeds ``threshold`` metres.
+
+    Re-anchoring moves the reference only horizontally and turns it about +z, so the re-anchored
+    heights equal the reference's own world heights.
+    """
+    return threshold is not None and float(np.abs(ref_heights - heights).max()) > threshold

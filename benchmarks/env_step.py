@@ -13,9 +13,13 @@ once per control step, not on every physics step).
 Interleaving env and physics chunk by chunk makes both see the same machine load; the per-chunk
 ratios are summarised by their median and their best decile (the ratio on an idle core). Times are
 per-thread CPU time (``time.thread_time``: time spent preempted by other processes does not count)
-and wall-clock. Vectorised throughput uses ``gymnasium.make_vec`` (sync and async, wall-clock).
+and wall-clock. Every measurement runs ``--repeats`` times (the machine may be shared) and medians
+are reported. Vectorised throughput uses ``gymnasium.make_vec`` (sync and async, wall-clock). Each
+environment first takes warm-up steps, so loading (or, on a first run, compiling) the numba step
+kernels stays out of the timed region.
 
-Run: ``python benchmarks/env_step.py [--steps 6000] [--chunk 200] [--num-envs 2] [--policy zero|random]``
+Run: ``python benchmarks/env_step.py [--steps 6000] [--chunk 200] [--repeats 3] [--num-envs 2]
+[--policy zero|random]``
 """
 
 from __future__ import annotations
@@ -77,10 +81,22 @@ def replay_physics(model: mujoco.MjModel, data: mujoco.MjData, inputs: list, dec
     return elapsed
 
 
+def warm_up(env, steps: int = 50) -> None:
+    """Step (zero actions, auto-reset) before timing: loads the compiled step kernels (numba's on-disk
+    cache; compiles them on a first run) and warms the caches. Works on single and vector envs."""
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    env.reset(seed=0)
+    for _ in range(steps):
+        _, _, terminated, truncated, _ = env.step(action)
+        if np.all(terminated | truncated):
+            env.reset()
+
+
 def vector_rate(mode: str, motion, num_envs: int, steps: int, policy: str, seed: int) -> float:
     """Environment steps per second of ``gymnasium.make_vec`` (``num_envs`` x vector steps / s)."""
     envs = gymnasium.make_vec("robomotion/G1Tracking-v0", num_envs=num_envs, vectorization_mode=mode, motion=motion)
     actions = _actions(policy, steps, envs.single_action_space.shape[0], seed)
+    warm_up(envs)
     envs.reset(seed=seed)
     start = time.perf_counter()
     for action in actions:
@@ -98,11 +114,29 @@ def _physics_model(robot, physics_hz: float, sensors: bool) -> mujoco.MjModel:
     return model
 
 
+def measure_single(env: G1TrackingEnv, baselines: list, actions: np.ndarray, chunk: int, seed: int):
+    """One interleaved run: the environment through ``actions`` in chunks, each chunk's physics replayed
+    on every baseline ``(model, data)`` right after it.
+
+    Returns (chunks, 1 + baselines, 2) seconds, (wall-clock, CPU) of the environment then of each
+    baseline's replay, and the number of resets.
+    """
+    env.reset(seed=seed)
+    chunks, resets = [], 0
+    for start in range(0, len(actions), chunk):
+        env_time, inputs, chunk_resets = run_env(env, actions[start : start + chunk])
+        resets += chunk_resets
+        physics = [replay_physics(model, data, inputs, env.config.decimation) for model, data in baselines]
+        chunks.append((env_time, *physics))
+    return np.array(chunks), resets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--motion", help="reference motion file (default: the G1 home pose held for 3 s)")
-    parser.add_argument("--steps", type=int, default=6000, help="control steps of the single environment")
+    parser.add_argument("--steps", type=int, default=6000, help="control steps of each single-environment run")
     parser.add_argument("--chunk", type=int, default=200, help="steps per interleaved env/physics chunk")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each measurement (medians are reported)")
     parser.add_argument("--num-envs", type=int, default=2, help="sub-environments of the vectorised runs")
     parser.add_argument("--policy", choices=("zero", "random"), default="zero",
                         help="zero actions (an untrained policy: falls and resets) or N(0, 0.5) actions")
@@ -113,39 +147,43 @@ def main() -> None:
     motion = args.motion or robot.home_motion()
     env = G1TrackingEnv(motion=motion)
     decimation, physics_hz = env.config.decimation, env.config.physics_hz
-    baselines = [_physics_model(robot, physics_hz, sensors) for sensors in (True, False)]
-    baseline_data = [mujoco.MjData(model) for model in baselines]
+    baselines = [(model, mujoco.MjData(model)) for model in
+                 (_physics_model(robot, physics_hz, sensors) for sensors in (True, False))]
     actions = _actions(args.policy, args.steps, env.action_space.shape[0], args.seed)
+    warm_up(env)
 
-    env.reset(seed=args.seed)
-    chunks, resets = [], 0  # per chunk: (env, shipped physics, physics without sensors) x (wall, CPU) seconds
-    for start in range(0, args.steps, args.chunk):
-        env_time, inputs, chunk_resets = run_env(env, actions[start : start + args.chunk])
-        resets += chunk_resets
-        physics = [replay_physics(m, d, inputs, decimation) for m, d in zip(baselines, baseline_data)]
-        chunks.append((env_time, *physics))
+    print(f"G1Tracking-v0, policy={args.policy}: {args.repeats} runs of {args.steps} steps in chunks of {args.chunk}; "
+          f"physics {physics_hz:g} Hz x decimation {decimation}; times are CPU time unless marked wall-clock")
+    runs = []  # per run: (chunks, 3, 2) seconds
+    for repeat in range(args.repeats):
+        chunks, resets = measure_single(env, baselines, actions, args.chunk, args.seed)
+        runs.append(chunks)
+        totals = chunks.sum(axis=0)
+        print(f"  run {repeat + 1}: single env {args.steps / totals[0, 1]:5.0f} steps/s, raw mj_step "
+              f"{totals[1, 1] * 1e6 / (args.steps * decimation):5.1f} us, ratio env / physics-bound "
+              f"{totals[1, 1] / totals[0, 1]:.3f} (sensors off {totals[2, 1] / totals[0, 1]:.3f}), {resets} resets")
     env.close()
-    chunks = np.array(chunks)  # (chunks, 3, 2)
-    totals = chunks.sum(axis=0)
 
-    print(f"G1Tracking-v0, policy={args.policy}: {args.steps} steps in {len(chunks)} chunks, {resets} resets; "
-          f"physics {physics_hz:g} Hz x decimation {decimation}")
-    for clock, label in ((1, "CPU time"), (0, "wall-clock")):
-        env_rate = args.steps / totals[0, clock]
-        mj_step_us = totals[1:, clock] * 1e6 / (args.steps * decimation)
-        print(f"  [{label}] single env {env_rate:7.0f} steps/s ({1e6 / env_rate:6.1f} us/step); raw mj_step "
-              f"{mj_step_us[0]:.1f} us (shipped), {mj_step_us[1]:.1f} us (sensors off)")
-        for column, baseline in ((1, "shipped model"), (2, "sensors off")):
-            ratios = chunks[:, column, clock] / chunks[:, 0, clock]
-            overall = totals[column, clock] / totals[0, clock]
-            print(f"    ratio env / physics-bound, {baseline:13s}: overall {overall:.3f}, "
-                  f"chunk median {np.median(ratios):.3f}, best decile {np.percentile(ratios, 90):.3f}")
-    physics_bound = args.steps / totals[1, 0]
+    runs = np.array(runs)  # (runs, chunks, 3, 2)
+    totals = runs.sum(axis=1)  # (runs, 3, 2)
+    env_rate = np.median(args.steps / totals[:, 0, :], axis=0)  # (wall, CPU)
+    mj_step_us = np.median(totals[:, 1:, :] * 1e6 / (args.steps * decimation), axis=0)  # (baseline, clock)
+    print(f"  median single env: {env_rate[1]:5.0f} steps/s ({1e6 / env_rate[1]:.1f} us/step; wall-clock "
+          f"{env_rate[0]:.0f} steps/s); raw mj_step {mj_step_us[0, 1]:.1f} us (shipped), "
+          f"{mj_step_us[1, 1]:.1f} us (sensors off)")
+    for column, baseline in ((1, "shipped model"), (2, "sensors off")):
+        chunk_ratios = (runs[:, :, column, 1] / runs[:, :, 0, 1]).ravel()
+        print(f"  ratio env / physics-bound, {baseline:13s}: median of runs "
+              f"{np.median(totals[:, column, 1] / totals[:, 0, 1]):.3f} (wall-clock "
+              f"{np.median(totals[:, column, 0] / totals[:, 0, 0]):.3f}), chunk median {np.median(chunk_ratios):.3f}, "
+              f"best decile {np.percentile(chunk_ratios, 90):.3f}")
+    physics_bound = 1e6 / (decimation * mj_step_us[0, 0])  # wall-clock, shipped model
     for mode in ("sync", "async"):
-        rate = vector_rate(mode, motion, args.num_envs, max(args.steps // (2 * args.num_envs), 1), args.policy,
-                           args.seed)
-        print(f"  make_vec {mode:5s} x{args.num_envs}: {rate:7.0f} env steps/s (wall-clock; "
-              f"{rate / physics_bound:.2f} x one core's physics-bound rate)")
+        steps = max(args.steps // (2 * args.num_envs), 1)
+        rates = [vector_rate(mode, motion, args.num_envs, steps, args.policy, args.seed) for _ in range(args.repeats)]
+        print(f"  make_vec {mode:5s} x{args.num_envs}: {np.median(rates):5.0f} env steps/s (wall-clock, median of "
+              f"{', '.join(f'{rate:.0f}' for rate in rates)}; {np.median(rates) / physics_bound:.2f} x one core's "
+              f"physics-bound rate)")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,17 @@ class ObservationNoise:
             widths[part] = getattr(self, name, 0.0)
         return widths
 
+    def noisy_span(self, layout: ObservationLayout) -> tuple[int, np.ndarray]:
+        """The smallest contiguous range of the layout holding every noisy element: its start index and
+        its (L,) half-widths (``L = 0`` when nothing is noisy). Drawing noise only for this range (the
+        default layout's 73 elements from ``anchor_pos`` to ``joint_vel``, not all 334) is what the
+        environment does."""
+        widths = self.half_widths(layout)
+        noisy = np.flatnonzero(widths)
+        if noisy.size == 0:
+            return 0, widths[:0]
+        return int(noisy[0]), widths[noisy[0] : noisy[-1] + 1]
+
 
 def pose_in_frame(
     frame_pos: np.ndarray, frame_mat: np.ndarray, pos: np.ndarray, mat: np.ndarray

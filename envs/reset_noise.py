@@ -8,11 +8,11 @@ velocity in the root frame, MuJoCo's free-joint convention).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import mujoco
 import numpy as np
-
-from robomotion.rotations import quat_from_rotvec, quat_multiply, quat_to_matrix
 
 __all__ = ["ResetNoise", "perturb_state"]
 
@@ -36,6 +36,17 @@ class ResetNoise:
     joint_pos: float = 0.1
 
 
+@functools.lru_cache(maxsize=8)
+def _half_widths(noise: ResetNoise, num_joints: int) -> np.ndarray:
+    """(15 + N,) read-only half-widths in draw order: root position (3), root rotation (3), joints (N),
+    root angular velocity (3), root linear velocity (3)."""
+    widths = np.concatenate(
+        [noise.root_pos, noise.root_rot, np.full(num_joints, noise.joint_pos), noise.root_ang_vel, noise.root_lin_vel]
+    )
+    widths.flags.writeable = False
+    return widths
+
+
 def perturb_state(
     qpos: np.ndarray,
     qvel: np.ndarray,
@@ -50,26 +61,32 @@ def perturb_state(
         qpos: (7 + N,) root xyz, root quat wxyz, joint angles.
         qvel: (6 + N,) root linear velocity (world), root angular velocity (root frame), joints.
         noise: the half-widths.
-        rng: random generator (the environment's ``np_random``).
+        rng: random generator (the environment's ``np_random``); one ``rng.random(15 + N)`` draw per
+            call, in the order root position, root rotation, joints, angular then linear velocity.
         joint_lower, joint_upper: (N,) bounds the perturbed joint angles are clipped to, rad.
     """
     qpos = np.array(qpos, dtype=np.float64)
     qvel = np.array(qvel, dtype=np.float64)
     num_joints = qpos.size - 7
+    half_widths = _half_widths(noise, num_joints)
+    draws = (2.0 * rng.random(half_widths.size) - 1.0) * half_widths
+    root_pos, root_rot, joints = draws[0:3], draws[3:6], draws[6 : 6 + num_joints]
+    ang_vel, lin_vel = draws[6 + num_joints : 9 + num_joints], draws[9 + num_joints :]
 
-    def uniform(half_width) -> np.ndarray:
-        half_width = np.asarray(half_width, dtype=np.float64)
-        return (2.0 * rng.random(half_width.shape) - 1.0) * half_width
-
+    # MuJoCo's quaternion helpers (wxyz): a handful of calls on single quaternions.
     quat = qpos[3:7].copy()
-    qpos[0:3] += uniform(noise.root_pos)
+    turn, new_quat, inverse, ang_vel_world = np.empty(4), np.empty(4), np.empty(4), np.empty(3)
     # Extrinsic x-y-z Euler angles: R = R_z(yaw) R_y(pitch) R_x(roll), applied in the world frame.
-    about_x, about_y, about_z = quat_from_rotvec(np.diag(uniform(noise.root_rot)))
-    new_quat = quat_multiply(quat_multiply(about_z, quat_multiply(about_y, about_x)), quat)
-    qpos[3:7] = new_quat / np.linalg.norm(new_quat)
-    qpos[7:] = np.clip(qpos[7:] + uniform(np.full(num_joints, noise.joint_pos)), joint_lower, joint_upper)
+    mujoco.mju_euler2Quat(turn, root_rot, "XYZ")
+    mujoco.mju_mulQuat(new_quat, turn, quat)
+    mujoco.mju_normalize4(new_quat)
+    qpos[0:3] += root_pos
+    qpos[3:7] = new_quat
+    qpos[7:] = np.clip(qpos[7:] + joints, joint_lower, joint_upper)
 
-    ang_vel_world = quat_to_matrix(quat) @ qvel[3:6] + uniform(noise.root_ang_vel)
-    qvel[0:3] += uniform(noise.root_lin_vel)
-    qvel[3:6] = quat_to_matrix(qpos[3:7]).T @ ang_vel_world
+    mujoco.mju_normalize4(quat)
+    mujoco.mju_rotVecQuat(ang_vel_world, qvel[3:6], quat)
+    mujoco.mju_negQuat(inverse, new_quat)
+    mujoco.mju_rotVecQuat(qvel[3:6], ang_vel_world + ang_vel, inverse)
+    qvel[0:3] += lin_vel
     return qpos, qvel

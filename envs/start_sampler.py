@@ -58,6 +58,14 @@ class SamplingConfig:
             raise ValueError(f"SamplingConfig.kernel_size must be >= 1, got {self.kernel_size}")
 
 
+def _categorical(probabilities: np.ndarray, rng: np.random.Generator) -> int:
+    """An index drawn with ``probabilities``: the draw of ``rng.choice(len(probabilities), p=probabilities)``
+    (same result, one ``rng.random()``) without its argument checks, which cost more than the draw."""
+    cdf = np.cumsum(probabilities)
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
 class StartSampler:
     """Samples episode starts over a motion library and learns where episodes fail.
 
@@ -123,7 +131,7 @@ class StartSampler:
 
         The frame is never a clip's last, so at least one control step remains.
         """
-        clip = int(rng.choice(len(self.clip_frames), p=self.clip_weights)) if len(self.clip_frames) > 1 else 0
+        clip = _categorical(self.clip_weights, rng) if len(self.clip_frames) > 1 else 0
         frames = int(self.clip_frames[clip])
         mode = self.config.mode
         if mode == "start":
@@ -132,7 +140,7 @@ class StartSampler:
             return clip, int(rng.integers(0, frames - 1))
         probabilities = self.bin_probabilities(clip)
         bins = len(probabilities)
-        chosen = int(rng.choice(bins, p=probabilities))
+        chosen = _categorical(probabilities, rng)
         frame = int((chosen + rng.random()) / bins * (frames - 1))
         return clip, min(frame, frames - 2)
 

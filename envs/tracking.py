@@ -44,17 +44,9 @@ from robomotion.envs.observations import ObservationLayout, policy_layout, pose_
 from robomotion.envs.reset_noise import perturb_state
 from robomotion.envs.start_sampler import StartSampler
 from robomotion.envs.tracking_config import TrackingConfig
+from robomotion.envs.tracking_kernel import NO_FAILURE, apply_action, evaluate_step
 from robomotion.envs.tracking_sim import TrackingSimulation
-from robomotion.envs.tracking_terms import (
-    REWARD_TERMS,
-    anchor_height_failed,
-    anchor_tilt_failed,
-    end_effector_height_failed,
-    joint_limit_violation,
-    soft_joint_limits,
-    squared_norm,
-    tracking_errors,
-)
+from robomotion.envs.tracking_terms import REWARD_TERMS, TERMINATION_TERMS, soft_joint_limits
 from robomotion.errors import FormatError, RobomotionError
 from robomotion.robots import get_robot
 from robomotion.rotations import quat_to_matrix
@@ -64,15 +56,15 @@ __all__ = ["G1TrackingEnv"]
 
 @dataclass(frozen=True, eq=False)
 class _ClipTables:
-    """Per-frame reference quantities of one clip, laid out for the step's hot path."""
+    """Per-frame reference quantities of one clip, laid out for the step kernels (C order, float64)."""
 
     clip: ReferenceClip
     command: np.ndarray  # (T, K * 2N) joint positions then velocities at each command offset
     anchor_pos: np.ndarray  # (T, 3)
     anchor_quat: np.ndarray  # (T, 4)
     anchor_mat: np.ndarray  # (T, 3, 3)
-    anchor_mat_rows: np.ndarray  # (T, 2, 3) first two columns of the anchor matrix, as rows
     body_offsets: np.ndarray  # (T, B, 4) homogeneous [body position - anchor position, 1]
+    body_quat: np.ndarray  # (T, B, 4)
     body_vel: np.ndarray  # (T, 2B, 3) body linear then angular velocities
     end_effector_z: np.ndarray  # (T, E)
 
@@ -91,13 +83,13 @@ class _ClipTables:
             "anchor_pos": anchor_pos,
             "anchor_quat": clip.body_quat[:, anchor],
             "anchor_mat": anchor_mat,
-            "anchor_mat_rows": np.swapaxes(anchor_mat, 1, 2)[:, :2],
             "body_offsets": offsets_h,
+            "body_quat": clip.body_quat,
             "body_vel": np.concatenate([clip.body_lin_vel, clip.body_ang_vel], axis=1),
             "end_effector_z": clip.body_pos[:, end_effectors, 2],
         }
-        # C order, so that one frame's rows are contiguous: the step's small numpy calls are faster.
-        return cls(clip=clip, **{name: np.ascontiguousarray(table) for name, table in tables.items()})
+        # C order, so that one frame's rows are contiguous; one dtype, so the kernels compile once.
+        return cls(clip=clip, **{name: np.ascontiguousarray(table, dtype=np.float64) for name, table in tables.items()})
 
 
 def _add_markers(scene: mujoco.MjvScene, positions: np.ndarray, radius: float = 0.035) -> None:
@@ -168,12 +160,23 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         tracked = list(robot.tracked_bodies)
         self._anchor = tracked.index(robot.anchor_body)
         self._end_effectors = np.array([tracked.index(name) for name in (*robot.foot_bodies, *robot.hand_bodies)])
-        self._default_joint_pos = robot.home_joint_pos.copy()
+        self._default_joint_pos = np.array(robot.home_joint_pos, dtype=np.float64)
         self._action_scale = config.action_scale * robot.effort_limits / robot.kp
         self._soft_middle, self._soft_half = soft_joint_limits(robot.joint_limits, config.reward.soft_limit_factor)
-        weights_dt = np.array(config.reward.weights()) * self.dt
-        self._tracking_weights_dt, self._penalty_weights_dt = weights_dt[:6], tuple(weights_dt[6:].tolist())
+        self._soft_bounds = (self._soft_middle - self._soft_half, self._soft_middle + self._soft_half)
+        self._weights_dt = np.array(config.reward.weights()) * self.dt
         self._neg_inv_sigma_sq = -1.0 / config.reward.sigmas() ** 2
+        termination = config.termination
+        self._thresholds = np.array(
+            [np.inf if value is None else value for value in
+             (termination.anchor_height, termination.anchor_tilt, termination.end_effector_height)],
+            dtype=np.float64,
+        )
+        self._max_self_collisions = float(config.reward.max_self_collisions)
+        self._terms = np.zeros(len(REWARD_TERMS))
+        self._action_clip = float(config.action_clip)
+        self._max_episode_steps = config.max_episode_steps
+        self._privileged_obs = config.privileged_obs
         self._tables = [
             _ClipTables.build(clip, self._anchor, self._end_effectors, config.command_offsets)
             for clip in self.library.clips
@@ -185,10 +188,13 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         num_joints = robot.num_joints
         self.observation_layout: ObservationLayout = policy_layout(num_joints, config.command_offsets)
         self.privileged_layout: ObservationLayout = privileged_layout(num_joints, config.command_offsets, len(tracked))
-        noise = config.observation_noise
-        self._noise_half_widths = None if noise is None else noise.half_widths(self.observation_layout)
-        self._noise_rows = np.zeros((0, self.observation_layout.size), dtype=np.float32)
+        self._noise_start, self._noise_half_widths = 0, np.zeros(0)
+        if config.observation_noise is not None:
+            self._noise_start, self._noise_half_widths = config.observation_noise.noisy_span(self.observation_layout)
+        self._noise_rows = np.zeros((0, self._noise_half_widths.size), dtype=np.float32)
         self._noise_row = 0
+        self._no_noise = self._noise_rows.reshape(-1)  # (0,): the observation kernel then adds nothing
+        self._noise_free = np.empty(self.observation_layout.size, dtype=np.float32)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_layout.size,), np.float32)
         self.action_space = spaces.Box(-config.action_clip, config.action_clip, (num_joints,), np.float32)
 
@@ -246,15 +252,16 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
             qpos = np.asarray(options["qpos"], dtype=np.float64).reshape(self.model.nq)
             qvel = np.asarray(options.get("qvel", np.zeros(self.model.nv)), dtype=np.float64).reshape(self.model.nv)
         elif noise is not None:
-            lower, upper = self._soft_middle - self._soft_half, self._soft_middle + self._soft_half
-            qpos, qvel = perturb_state(qpos, qvel, noise, self.np_random, lower, upper)
+            qpos, qvel = perturb_state(qpos, qvel, noise, self.np_random, *self._soft_bounds)
         self.sim.reset_to(qpos, qvel, self._default_joint_pos)
         self._ref, self._clip_index, self._frame, self._steps = tables, clip, frame, 0
         self._last_frame = tables.clip.num_frames - 1
         self._action[:] = 0.0
         self._last_action[:] = 0.0
         info = {"clip": clip, "clip_name": tables.clip.name, "frame": frame}
-        observation = self._observation(info)
+        observation, noise_free, _ = self._evaluate(self._next_noise())
+        if self._privileged_obs:
+            info["privileged_obs"] = self._privileged(noise_free)
         if self.render_mode == "human":
             self.render()
         return observation, info
@@ -272,29 +279,32 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         """Hold the PD targets of ``action`` for ``decimation`` physics steps; score against the next frame."""
+        action = np.asarray(action)
+        if action.shape != self._action.shape:
+            raise ValueError(f"expected an action of shape {self._action.shape}, got {action.shape}")
         self._action, self._last_action = self._last_action, self._action
-        bound = self.config.action_clip
-        np.minimum(np.maximum(action, -bound), bound, out=self._action)
-        stable = self.sim.step(self._default_joint_pos + self._action_scale * self._action)
+        apply_action(action, self._action_clip, self._default_joint_pos, self._action_scale, self._action,
+                     self.sim.ctrl)
+        stable = self.sim.step()
         self._frame = min(self._frame + 1, self._last_frame)  # stepping past the end holds the last frame
         self._steps += 1
         self.sampler.step()
 
-        terms = self._reward_terms()
-        failure = self._failure() if stable else "unstable"
+        observation, noise_free, failed_check = self._evaluate(self._next_noise())
+        failure = "unstable" if not stable else None if failed_check == NO_FAILURE else TERMINATION_TERMS[failed_check]
         terminated = failure is not None
         if terminated:
             self.sampler.record_failure(self._clip_index, self._frame)
-        truncated = not terminated and (
-            self._frame == self._last_frame or self._steps >= self.config.max_episode_steps
-        )
+        truncated = not terminated and (self._frame == self._last_frame or self._steps >= self._max_episode_steps)
+        terms = self._terms.tolist()
         info = {
             "clip": self._clip_index,
             "frame": self._frame,
             "reward_terms": dict(zip(REWARD_TERMS, terms)),
             "termination": failure,
         }
-        observation = self._observation(info)
+        if self._privileged_obs:
+            info["privileged_obs"] = self._privileged(noise_free)
         if self.render_mode == "human":
             self.render()
         return observation, sum(terms), terminated, truncated, info
@@ -305,74 +315,71 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         ``step`` reports the same values in ``info["reward_terms"]``; this scores any state, e.g. one
         given by ``reset(options={"frame": f, "qpos": ...})`` (the action-rate term uses the last two actions).
         """
-        return dict(zip(REWARD_TERMS, self._reward_terms()))
+        self._evaluate(self._no_noise)
+        return dict(zip(REWARD_TERMS, self._terms.tolist()))
 
     # ------------------------------------------------------------------ per-step computations
-    def _reward_terms(self) -> list[float]:
-        """Weighted reward terms (``weight * term * dt``) in :data:`REWARD_TERMS` order."""
-        sim, ref, frame, anchor = self.sim, self._ref, self._frame, self._anchor
-        errors = tracking_errors(
-            ref.anchor_pos[frame],
-            ref.anchor_quat[frame],
-            ref.anchor_mat[frame],
-            ref.body_offsets[frame],
-            ref.clip.body_quat[frame],
-            ref.body_vel[frame],
-            sim.body_pos[anchor],
-            sim.body_quat[anchor],
-            sim.anchor_mat,
+    def _evaluate(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Score and observe the current state against the current reference frame, in one kernel call
+        (:func:`~robomotion.envs.tracking_kernel.evaluate_step`).
+
+        Writes the weighted reward terms (``weight * term * dt``, :data:`REWARD_TERMS` order) into
+        ``self._terms``.
+
+        Args:
+            noise: observation noise on the layout's noisy span (``self._no_noise``: none).
+
+        Returns:
+            The policy observation (float32, with ``noise``); the noise-free observation (the head of a
+            new privileged observation when ``privileged_obs`` is on, else a scratch buffer); the index
+            in :data:`TERMINATION_TERMS` of the first failed termination check, or ``NO_FAILURE``.
+        """
+        sim, ref = self.sim, self._ref
+        observation = np.empty(self.observation_layout.size, dtype=np.float32)
+        noise_free = np.empty(self.privileged_layout.size, np.float32) if self._privileged_obs else self._noise_free
+        failed_check = evaluate_step(
+            self._frame,
+            ref.command,
+            ref.anchor_pos,
+            ref.anchor_quat,
+            ref.anchor_mat,
+            ref.body_offsets,
+            ref.body_quat,
+            ref.body_vel,
+            ref.end_effector_z,
             sim.body_pos,
             sim.body_quat,
             sim.body_vel,
+            sim.anchor_mat,
+            sim.root_mat,
+            sim.root_ang_vel,
+            sim.joint_pos,
+            sim.joint_vel,
+            sim.self_contacts,
+            self._action,
+            self._last_action,
+            self._anchor,
+            self._end_effectors,
+            self._default_joint_pos,
+            self._neg_inv_sigma_sq,
+            self._weights_dt,
+            self._soft_middle,
+            self._soft_half,
+            self._max_self_collisions,
+            self._thresholds,
+            noise,
+            self._noise_start,
+            self._terms,
+            noise_free,
+            observation,
         )
-        tracking = np.exp(errors * self._neg_inv_sigma_sq) * self._tracking_weights_dt
-        penalties = (
-            squared_norm(self._action - self._last_action),
-            joint_limit_violation(sim.joint_pos, self._soft_middle, self._soft_half),
-            min(float(sim.self_contacts[0]), self.config.reward.max_self_collisions),
-        )
-        return tracking.tolist() + [weight * term for weight, term in zip(self._penalty_weights_dt, penalties)]
-
-    def _failure(self) -> str | None:
-        """Name of the first failed termination check, or ``None``."""
-        sim, ref, frame, cfg = self.sim, self._ref, self._frame, self.config.termination
-        if anchor_height_failed(ref.anchor_pos[frame, 2], sim.body_pos[self._anchor, 2], cfg.anchor_height):
-            return "anchor_height"
-        if anchor_tilt_failed(ref.anchor_mat[frame], sim.anchor_mat, cfg.anchor_tilt):
-            return "anchor_tilt"
-        heights = sim.body_pos[self._end_effectors, 2]
-        if end_effector_height_failed(ref.end_effector_z[frame], heights, cfg.end_effector_height):
-            return "end_effector_height"
-        return None
-
-    def _observation(self, info: dict) -> np.ndarray:
-        """The policy observation (float32, with noise); adds ``info["privileged_obs"]`` when enabled.
-
-        Segments in :func:`~robomotion.envs.observations.policy_layout` order.
-        """
-        sim, ref, frame = self.sim, self._ref, self._frame
-        anchor_mat = sim.anchor_mat
-        observation = np.concatenate(
-            (
-                ref.command[frame],
-                (ref.anchor_pos[frame] - sim.body_pos[self._anchor]) @ anchor_mat,
-                (ref.anchor_mat_rows[frame] @ anchor_mat).ravel(),
-                -sim.root_mat[2],
-                sim.root_ang_vel,
-                sim.joint_pos - self._default_joint_pos,
-                sim.joint_vel,
-                self._action,
-            ),
-            dtype=np.float32,
-        )
-        if self.config.privileged_obs:
-            info["privileged_obs"] = self._privileged(observation)
-        if self._noise_half_widths is not None:
-            observation += self._next_noise()
-        return observation
+        return observation, noise_free, failed_check
 
     def _next_noise(self, block: int = 64) -> np.ndarray:
-        """One row of uniform observation noise; rows are drawn ``block`` at a time from ``np_random``."""
+        """One row of uniform observation noise on the noisy span (empty without noise); rows are drawn
+        ``block`` at a time from ``np_random``."""
+        if not self._noise_half_widths.size:
+            return self._no_noise
         if self._noise_row == len(self._noise_rows):
             draws = self.np_random.uniform(-1.0, 1.0, (block, self._noise_half_widths.size))
             self._noise_rows = (draws * self._noise_half_widths).astype(np.float32)
@@ -380,14 +387,14 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         self._noise_row += 1
         return self._noise_rows[self._noise_row - 1]
 
-    def _privileged(self, policy_observation: np.ndarray) -> np.ndarray:
-        """The critic's noise-free observation (see :func:`~robomotion.envs.observations.privileged_layout`)."""
+    def _privileged(self, noise_free: np.ndarray) -> np.ndarray:
+        """The critic's noise-free observation (see :func:`~robomotion.envs.observations.privileged_layout`):
+        ``noise_free`` (from :meth:`_evaluate`), whose head holds the policy segments, completed in place."""
         sim = self.sim
-        body_pos, body_ori = pose_in_frame(
-            sim.body_pos[self._anchor], sim.anchor_mat, sim.body_pos, quat_to_matrix(sim.body_quat)
-        )
+        body_pos, body_ori = pose_in_frame(sim.anchor_pos, sim.anchor_mat, sim.body_pos, quat_to_matrix(sim.body_quat))
         extra = (sim.root_lin_vel @ sim.root_mat, body_pos.ravel(), body_ori.ravel())
-        return np.concatenate([policy_observation, *extra], dtype=np.float32)
+        noise_free[self.observation_layout.size :] = np.concatenate(extra)
+        return noise_free
 
     # ------------------------------------------------------------------ rendering
     def render(self) -> np.ndarray | None:

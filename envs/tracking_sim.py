@@ -65,11 +65,13 @@ class TrackingSimulation:
         body_pos, body_quat, body_lin_vel, body_ang_vel: (B, 3/4) tracked bodies in
             ``robot.tracked_bodies`` order, world frame; body_vel: (2B, 3) the linear then the
             angular velocities in one array.
+        anchor_pos: (3,) the anchor body's position (a row of body_pos), world, m.
         anchor_mat, root_mat: (3, 3) anchor and root body orientations (columns = body axes in world).
         joint_pos, joint_vel: (N,) hinge positions (rad) and velocities (rad/s).
         self_contacts: (1,) number of contacts between two robot geoms (a MuJoCo contact sensor).
         root_lin_vel: (3,) root linear velocity, world frame; root_ang_vel: (3,) root angular
             velocity, root frame (MuJoCo free-joint convention).
+        ctrl: (N,) the actuators' PD position targets (rad), held by :meth:`step`; write into it.
     """
 
     def __init__(self, robot: RobotSpec, physics_hz: float, decimation: int):
@@ -102,10 +104,12 @@ class TrackingSimulation:
         self.body_quat = sensor_rows("quat", 4, num_bodies)
         self.body_vel = sensor_rows("lin_vel", 3, 2 * num_bodies)  # the angular velocities follow
         self.body_lin_vel, self.body_ang_vel = self.body_vel[:num_bodies], self.body_vel[num_bodies:]
+        self.anchor_pos = self.body_pos[robot.tracked_bodies.index(robot.anchor_body)]
         self.anchor_mat = data.xmat[model.body(robot.anchor_body).id].reshape(3, 3)
         self.root_mat = data.xmat[model.body(robot.root_body).id].reshape(3, 3)
         self.joint_pos, self.joint_vel = data.qpos[7:], data.qvel[6:]
         self.root_lin_vel, self.root_ang_vel = data.qvel[0:3], data.qvel[3:6]
+        self.ctrl = data.ctrl
         start = model.sensor_adr[model.sensor(SELF_CONTACT_SENSOR).id]
         self.self_contacts = data.sensordata[start : start + 1]
         self._flags_on = int(model.opt.disableflags) & ~_SENSOR_FLAG
@@ -113,23 +117,28 @@ class TrackingSimulation:
         self._bad_qacc = data.warning[_BAD_QACC]
 
     def reset_to(self, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> None:
-        """Reset the simulation to a state (MuJoCo ``qpos``/``qvel`` layout) and control, and compute it."""
+        """Reset the simulation to a state (MuJoCo ``qpos``/``qvel`` layout) and control.
+
+        Ends, like :meth:`step`, with ``mj_step1``: positions, velocities, contacts and sensors of the
+        new state are computed (what observations and rewards read, and what the next ``mj_step2``
+        continues from); accelerations are not (``mj_forward`` would compute them only for
+        ``mj_step2`` to compute them again).
+        """
         model, data = self.model, self.data
         mujoco.mj_resetData(model, data)
         data.qpos[:] = qpos
         data.qvel[:] = qvel
         data.ctrl[:] = ctrl
         model.opt.disableflags = self._flags_on
-        mujoco.mj_forward(model, data)
+        mujoco.mj_step1(model, data)
 
-    def step(self, ctrl: np.ndarray) -> bool:
-        """Hold ``ctrl`` (PD position targets, rad) for ``decimation`` physics steps.
+    def step(self) -> bool:
+        """Hold the control in :attr:`ctrl` (PD position targets, rad) for ``decimation`` physics steps.
 
         Returns:
             False when MuJoCo hit a numerical instability (bad accelerations) and reset the data.
         """
         model, data, opt = self.model, self.data, self.model.opt
-        data.ctrl[:] = ctrl
         warnings_before = self._bad_qacc.number
         opt.disableflags = self._flags_off
         mujoco.mj_step2(model, data)

@@ -14,9 +14,12 @@ in mjlab (``tasks/tracking/mdp/rewards.py``, ``terminations.py``, ``commands.py`
 
 Frames and units: world z-up, metres, radians, seconds; quaternions ``(w, x, y, z)``, unit norm (as
 MuJoCo's ``xquat``); rotation matrices act on column vectors. Per-body arrays are ``(B, 3)`` /
-``(B, 4)``; a single body is ``(3,)`` / ``(4,)``. The functions run once per control step on small
-arrays, so they are written for few numpy calls (they are the environment's hot path) while staying
-pure: no state, no MuJoCo.
+``(B, 4)``; a single body is ``(3,)`` / ``(4,)``.
+
+The terms are the environment's hot path (once per control step, on arrays of a few dozen numbers,
+right after four physics steps), so they are compiled with numba (``njit(cache=True)``) as plain
+loops. The environment's fused step kernel (:mod:`robomotion.envs.tracking_kernel`) calls these very
+functions, and they stay callable from Python. They are pure: no state, no MuJoCo.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "REWARD_TERMS",
@@ -127,6 +131,7 @@ class TerminationConfig:
 
 
 # ---------------------------------------------------------------------- re-anchoring
+@njit(cache=True)
 def heading_alignment(robot_anchor_mat: np.ndarray, ref_anchor_mat: np.ndarray) -> float:
     """Yaw (rad) of ``robot_anchor * inverse(ref_anchor)``: the heading that turns the reference onto the robot.
 
@@ -137,10 +142,14 @@ def heading_alignment(robot_anchor_mat: np.ndarray, ref_anchor_mat: np.ndarray) 
         robot_anchor_mat: (3, 3) robot anchor orientation, world.
         ref_anchor_mat: (3, 3) reference anchor orientation, world.
     """
-    column = robot_anchor_mat[:2] @ ref_anchor_mat[0]
-    return math.atan2(column[1], column[0])
+    d00 = d10 = 0.0
+    for k in range(3):
+        d00 += robot_anchor_mat[0, k] * ref_anchor_mat[0, k]
+        d10 += robot_anchor_mat[1, k] * ref_anchor_mat[0, k]
+    return math.atan2(d10, d00)
 
 
+@njit(cache=True)
 def reanchor_positions(
     ref_offsets: np.ndarray, robot_anchor_pos: np.ndarray, ref_anchor_z: float, yaw: float
 ) -> np.ndarray:
@@ -161,20 +170,41 @@ def reanchor_positions(
         (B, 3) re-anchored reference body positions, world, m.
     """
     c, s = math.cos(yaw), math.sin(yaw)
-    # One affine map on row vectors: rotate by R_z(yaw) (rows @ R_z^T), then translate.
-    x, y = robot_anchor_pos[:2]
-    affine = np.array((c, s, 0.0, -s, c, 0.0, 0.0, 0.0, 1.0, x, y, ref_anchor_z)).reshape(4, 3)
-    return ref_offsets @ affine
+    x, y = robot_anchor_pos[0], robot_anchor_pos[1]
+    out = np.empty((ref_offsets.shape[0], 3))
+    for b in range(ref_offsets.shape[0]):
+        # The affine map R_z(yaw) o + w t on the homogeneous offset (o, w), t = (x, y, ref_anchor_z).
+        ox, oy, oz, w = ref_offsets[b, 0], ref_offsets[b, 1], ref_offsets[b, 2], ref_offsets[b, 3]
+        out[b, 0] = c * ox - s * oy + w * x
+        out[b, 1] = s * ox + c * oy + w * y
+        out[b, 2] = oz + w * ref_anchor_z
+    return out
 
 
+@njit(cache=True)
 def reanchor_orientations(ref_quat: np.ndarray, yaw: float) -> np.ndarray:
     """Reference body orientations turned by ``yaw`` about +z: ``q_yaw * q_ref`` for each (B, 4) row."""
     c, s = math.cos(0.5 * yaw), math.sin(0.5 * yaw)
-    # Left multiplication by (c, 0, 0, s) as a linear map on (w, x, y, z), transposed for row vectors.
-    return ref_quat @ np.array((c, 0.0, 0.0, s, 0.0, c, s, 0.0, 0.0, -s, c, 0.0, -s, 0.0, 0.0, c)).reshape(4, 4)
+    out = np.empty((ref_quat.shape[0], 4))
+    for b in range(ref_quat.shape[0]):
+        # Hamilton product (c, 0, 0, s) * (w, x, y, z).
+        w, x, y, z = ref_quat[b, 0], ref_quat[b, 1], ref_quat[b, 2], ref_quat[b, 3]
+        out[b, 0] = c * w - s * z
+        out[b, 1] = c * x - s * y
+        out[b, 2] = c * y + s * x
+        out[b, 3] = c * z + s * w
+    return out
 
 
 # ---------------------------------------------------------------------- tracking rewards
+@njit(cache=True)
+def _half_angle(a: np.ndarray, b: np.ndarray) -> float:
+    """Half the geodesic angle (rad) between unit quaternions (4,): ``acos(min(|<a, b>|, 1))``."""
+    dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]
+    return math.acos(min(abs(dot), 1.0))
+
+
+@njit(cache=True)
 def tracking_errors(
     ref_anchor_pos: np.ndarray,
     ref_anchor_quat: np.ndarray,
@@ -211,27 +241,32 @@ def tracking_errors(
         body_pos, body_quat: (B, 3), (B, 4) robot body poses.
         body_vel: (2B, 3) robot linear then angular velocities.
     """
-    num_bodies = len(body_pos)
+    num_bodies = body_pos.shape[0]
     yaw = heading_alignment(anchor_mat, ref_anchor_mat)
-    position_error = (reanchor_positions(ref_offsets, anchor_pos, ref_anchor_pos[2], yaw) - body_pos).ravel()
-    dots = np.einsum("ij,ij->i", reanchor_orientations(ref_body_quat, yaw), body_quat)
-    half_angles = np.arccos(np.minimum(np.abs(dots), 1.0))
-    velocity_error = (ref_body_vel - body_vel).reshape(2, -1)
-    anchor_error = ref_anchor_pos - anchor_pos
-    anchor_half_angle = math.acos(min(abs(float(ref_anchor_quat @ anchor_quat)), 1.0))
-    errors = np.empty(6)
-    errors[0] = anchor_error @ anchor_error
-    errors[1] = 4.0 * anchor_half_angle * anchor_half_angle
-    errors[2] = (position_error @ position_error) / num_bodies
-    errors[3] = 4.0 * (half_angles @ half_angles) / num_bodies
-    errors[4:] = np.einsum("ij,ij->i", velocity_error, velocity_error) / num_bodies
+    ref_pos = reanchor_positions(ref_offsets, anchor_pos, ref_anchor_pos[2], yaw)
+    ref_quat = reanchor_orientations(ref_body_quat, yaw)
+    errors = np.zeros(6)
+    for k in range(3):
+        errors[0] += (ref_anchor_pos[k] - anchor_pos[k]) ** 2
+    errors[1] = 4.0 * _half_angle(ref_anchor_quat, anchor_quat) ** 2
+    for b in range(num_bodies):
+        for k in range(3):
+            errors[2] += (ref_pos[b, k] - body_pos[b, k]) ** 2
+            errors[4] += (ref_body_vel[b, k] - body_vel[b, k]) ** 2
+            errors[5] += (ref_body_vel[num_bodies + b, k] - body_vel[num_bodies + b, k]) ** 2
+        errors[3] += 4.0 * _half_angle(ref_quat[b], body_quat[b]) ** 2
+    errors[2:] /= num_bodies
     return errors
 
 
 # ---------------------------------------------------------------------- penalties
+@njit(cache=True)
 def squared_norm(vector: np.ndarray) -> float:
     """``sum_i v_i^2``; the action-rate penalty is ``squared_norm(action - last_action)``."""
-    return float(vector @ vector)
+    total = 0.0
+    for value in vector:
+        total += value * value
+    return total
 
 
 def soft_joint_limits(limits: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -245,30 +280,46 @@ def soft_joint_limits(limits: np.ndarray, factor: float) -> tuple[np.ndarray, np
     return limits.mean(axis=1), 0.5 * (limits[:, 1] - limits[:, 0]) * factor
 
 
+@njit(cache=True)
 def joint_limit_violation(joint_pos: np.ndarray, middle: np.ndarray, half_width: np.ndarray) -> float:
     """Total distance (rad) of the joints outside their soft limits (0 when all are inside)."""
-    return float(np.maximum(np.abs(joint_pos - middle) - half_width, 0.0).sum())
+    total = 0.0
+    for j in range(joint_pos.shape[0]):
+        total += max(abs(joint_pos[j] - middle[j]) - half_width[j], 0.0)
+    return total
 
 
 # ---------------------------------------------------------------------- terminations
+@njit(cache=True)
 def anchor_height_failed(ref_anchor_z: float, anchor_z: float, threshold: float | None) -> bool:
     """True when the anchor height error exceeds ``threshold`` metres (never when ``None``)."""
-    return threshold is not None and abs(ref_anchor_z - anchor_z) > threshold
+    if threshold is None:
+        return False
+    return abs(ref_anchor_z - anchor_z) > threshold
 
 
+@njit(cache=True)
 def anchor_tilt_failed(ref_anchor_mat: np.ndarray, anchor_mat: np.ndarray, threshold: float | None) -> bool:
     """True when the anchors' projected gravity z components differ by more than ``threshold``.
 
     The z component of the unit gravity ``(0, 0, -1)`` expressed in a body frame ``R`` is
     ``-R[2, 2]``: -1 upright, +1 upside down. Heading does not enter.
     """
-    return threshold is not None and abs(anchor_mat[2, 2] - ref_anchor_mat[2, 2]) > threshold
+    if threshold is None:
+        return False
+    return abs(anchor_mat[2, 2] - ref_anchor_mat[2, 2]) > threshold
 
 
+@njit(cache=True)
 def end_effector_height_failed(ref_heights: np.ndarray, heights: np.ndarray, threshold: float | None) -> bool:
     """True when any end-effector height error exceeds ``threshold`` metres.
 
     Re-anchoring moves the reference only horizontally and turns it about +z, so the re-anchored
     heights equal the reference's own world heights.
     """
-    return threshold is not None and float(np.abs(ref_heights - heights).max()) > threshold
+    if threshold is None:
+        return False
+    for e in range(heights.shape[0]):
+        if abs(ref_heights[e] - heights[e]) > threshold:
+            return True
+    return False

@@ -1,0 +1,229 @@
+"""The compiled step kernels against an independent numpy re-derivation from MuJoCo's own state.
+
+The expected values are computed from ``data.xpos`` / ``xquat`` / ``xmat``, ``mj_objectVelocity``
+and MuJoCo's contact list (not the environment's sensors), from the clip's raw arrays (not the
+environment's per-frame tables), with the quaternion helpers of :mod:`robomotion.rotations` and
+mjlab's definitions written out term by term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import mujoco
+import numpy as np
+import pytest
+
+from robomotion.envs.observations import ObservationNoise, policy_layout
+from robomotion.envs.tracking import G1TrackingEnv
+from robomotion.envs.tracking_config import TrackingConfig
+from robomotion.envs.tracking_terms import REWARD_TERMS, RewardConfig, TerminationConfig
+from robomotion.robots import get_robot
+from robomotion.rotations import (
+    matrix_to_6d,
+    quat_angle,
+    quat_apply,
+    quat_conjugate,
+    quat_from_rotvec,
+    quat_from_yaw,
+    quat_multiply,
+    quat_to_matrix,
+    yaw_of_quat,
+)
+
+
+@pytest.fixture(scope="module")
+def g1():
+    return get_robot("g1")
+
+
+@pytest.fixture(scope="module")
+def swaying(g1):
+    """The home pose with knees, hips and shoulders swaying and the pelvis turning: a moving reference."""
+    motion = g1.home_motion(seconds=3.0)
+    t = np.arange(motion.num_frames)[:, None] / motion.fps
+    joint_pos = motion.joint_pos + 0.3 * np.sin(2.0 * np.pi * 0.7 * t + np.arange(29)) * (np.arange(29) % 3 == 0)
+    root_quat = quat_multiply(quat_from_yaw(0.4 * np.sin(2.0 * t[:, 0])), motion.root_quat)
+    return replace(motion, joint_pos=joint_pos, root_quat=root_quat)
+
+
+def _expected_terms(env: G1TrackingEnv, frame: int, action, last_action) -> dict[str, float]:
+    model, data, clip = env.model, env.data, env.library.clips[0]
+    ids = [model.body(name).id for name in env.robot.tracked_bodies]
+    anchor = env.robot.tracked_bodies.index(env.robot.anchor_body)
+    pos, quat = data.xpos[ids], data.xquat[ids]
+    velocity = np.zeros((len(ids), 6))
+    for row, body in enumerate(ids):
+        mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_XBODY, body, velocity[row], 0)
+    ref_pos, ref_quat = clip.body_pos[frame], clip.body_quat[frame]
+
+    # mjlab: delta = yaw_quat(robot_anchor * inv(ref_anchor)); reference bodies turned about the anchor.
+    delta = quat_from_yaw(yaw_of_quat(quat_multiply(quat[anchor], quat_conjugate(ref_quat[anchor]))))
+    origin = np.array([pos[anchor, 0], pos[anchor, 1], ref_pos[anchor, 2]])
+    moved_pos = origin + quat_apply(delta, ref_pos - ref_pos[anchor])
+    moved_quat = quat_multiply(delta, ref_quat)
+    errors = {
+        "anchor_pos": np.sum((ref_pos[anchor] - pos[anchor]) ** 2),
+        "anchor_ori": quat_angle(ref_quat[anchor], quat[anchor]) ** 2,
+        "body_pos": np.mean(np.sum((moved_pos - pos) ** 2, axis=1)),
+        "body_ori": np.mean(quat_angle(moved_quat, quat) ** 2),
+        "body_lin_vel": np.mean(np.sum((clip.body_lin_vel[frame] - velocity[:, 3:]) ** 2, axis=1)),
+        "body_ang_vel": np.mean(np.sum((clip.body_ang_vel[frame] - velocity[:, :3]) ** 2, axis=1)),
+    }
+    config, dt = env.config.reward, env.dt
+    terms = {name: getattr(config, f"{name}_weight") * dt * np.exp(-error / getattr(config, f"{name}_sigma") ** 2)
+             for name, error in errors.items()}
+    limits = env.robot.joint_limits
+    middle, half = limits.mean(axis=1), 0.45 * (limits[:, 1] - limits[:, 0])
+    outside = np.maximum(np.abs(data.qpos[7:] - middle) - half, 0.0).sum()
+    robot_pairs = np.count_nonzero((model.geom_bodyid[data.contact.geom] > 0).all(axis=1))
+    terms["action_rate"] = -0.1 * dt * np.sum((action - last_action) ** 2)
+    terms["joint_limit"] = -10.0 * dt * outside
+    terms["self_collision"] = config.self_collision_weight * dt * min(robot_pairs, 10)
+    return terms
+
+
+def _expected_observation(env: G1TrackingEnv, frame: int, action) -> np.ndarray:
+    data, clip, robot = env.data, env.library.clips[0], env.robot
+    last = clip.num_frames - 1
+    command = [part for k in env.config.command_offsets
+               for part in (clip.joint_pos[min(frame + k, last)], clip.joint_vel[min(frame + k, last)])]
+    anchor = robot.tracked_bodies.index(robot.anchor_body)
+    torso = data.xmat[env.model.body(robot.anchor_body).id].reshape(3, 3)
+    pelvis = data.xmat[env.model.body(robot.root_body).id].reshape(3, 3)
+    torso_pos = data.xpos[env.model.body(robot.anchor_body).id]
+    return np.concatenate([
+        *command,
+        torso.T @ (clip.body_pos[frame, anchor] - torso_pos),
+        matrix_to_6d(torso.T @ quat_to_matrix(clip.body_quat[frame, anchor])),
+        pelvis.T @ [0.0, 0.0, -1.0],
+        data.qvel[3:6],
+        data.qpos[7:] - robot.home_joint_pos,
+        data.qvel[6:],
+        action,
+    ])
+
+
+def _expected_failure(env: G1TrackingEnv, frame: int) -> str | None:
+    data, clip, robot = env.data, env.library.clips[0], env.robot
+    limits = env.config.termination
+    anchor = robot.tracked_bodies.index(robot.anchor_body)
+    torso = env.model.body(robot.anchor_body).id
+    height_error = abs(clip.body_pos[frame, anchor, 2] - data.xpos[torso, 2])
+    tilt_error = abs(quat_to_matrix(clip.body_quat[frame, anchor])[2, 2] - data.xmat[torso, 8])  # gravity z
+    ends = [robot.tracked_bodies.index(name) for name in (*robot.foot_bodies, *robot.hand_bodies)]
+    heights = data.xpos[[env.model.body(robot.tracked_bodies[e]).id for e in ends], 2]
+    end_error = np.abs(clip.body_pos[frame, ends, 2] - heights).max()
+    errors = {"anchor_height": height_error, "anchor_tilt": tilt_error, "end_effector_height": end_error}
+    for name, error in errors.items():
+        threshold = getattr(limits, name)
+        if threshold is not None and error > threshold:
+            return name
+    return None
+
+
+@pytest.mark.parametrize(
+    "termination",
+    [
+        TerminationConfig(),
+        TerminationConfig(anchor_height=0.03),
+        TerminationConfig(anchor_height=None, anchor_tilt=0.02),
+    ],
+    ids=["default", "tight-height", "tight-tilt"],
+)
+def test_step_kernel_matches_an_independent_numpy_derivation(swaying, termination):
+    """Random actions from turned, shifted, perturbed starts: every reward term, the observation and the
+    termination equal mjlab's definitions computed from MuJoCo's state."""
+    env = G1TrackingEnv(motion=swaying, config=TrackingConfig.evaluation(termination=termination))
+    rng = np.random.default_rng(4)
+    clip = env.library.clips[0]
+    checked, endings = 0, set()
+    for _ in range(4):
+        frame = int(rng.integers(0, clip.num_frames - 40))
+        qpos = clip.qpos[frame].copy()
+        qpos[:2] += rng.uniform(-0.3, 0.3, 2)
+        qpos[3:7] = quat_multiply(quat_from_rotvec(rng.uniform(-0.2, 0.2, 3) * [1, 1, 5]), qpos[3:7])
+        qpos[7:] += rng.uniform(-0.1, 0.1, 29)
+        qvel = np.concatenate([rng.normal(0, 0.3, 6), rng.normal(0, 1.0, 29)])
+        observation, _ = env.reset(options={"frame": frame, "qpos": qpos, "qvel": qvel})
+        np.testing.assert_allclose(observation, _expected_observation(env, frame, np.zeros(29)), atol=2e-5, rtol=1e-6)
+        last_action = np.zeros(29)
+        for _ in range(30):
+            action = rng.normal(0.0, 1.5, 29).astype(np.float32)
+            observation, reward, terminated, truncated, info = env.step(action)
+            expected = _expected_terms(env, info["frame"], action.astype(np.float64), last_action)
+            assert list(info["reward_terms"]) == list(REWARD_TERMS)
+            np.testing.assert_allclose([info["reward_terms"][name] for name in REWARD_TERMS],
+                                       [expected[name] for name in REWARD_TERMS], rtol=1e-9, atol=1e-15)
+            assert reward == pytest.approx(sum(expected.values()), rel=1e-12, abs=1e-15)
+            expected_observation = _expected_observation(env, info["frame"], action)
+            np.testing.assert_allclose(observation, expected_observation, atol=2e-5, rtol=1e-6)
+            assert info["termination"] == _expected_failure(env, info["frame"])
+            last_action = action.astype(np.float64)
+            checked += 1
+            endings.add(info["termination"])
+            if terminated or truncated:
+                break
+    assert checked > 20 and None in endings and len(endings) >= 2  # tracking steps and a failure were compared
+
+
+def test_observation_noise_is_bounded_and_absent_from_the_privileged_observation(swaying):
+    env = G1TrackingEnv(motion=swaying, privileged_obs=True)
+    layout, noise = env.observation_layout, ObservationNoise()
+    widths = noise.half_widths(layout)
+    differences = []
+    observation, info = env.reset(seed=1)
+    for step in range(70):  # crosses a 64-row noise block
+        noise_free = info["privileged_obs"][: layout.size]
+        difference = observation.astype(np.float64) - noise_free
+        assert np.all(np.abs(difference) <= widths * (1 + 1e-6) + 1e-6)
+        differences.append(difference)
+        observation, _, terminated, truncated, info = env.step(np.zeros(29, dtype=np.float32))
+        if terminated or truncated:
+            observation, info = env.reset()
+    differences = np.array(differences)
+    noisy = widths > 0
+    assert np.all(differences[:, ~noisy] == 0.0)  # command and last action stay exact
+    # every noisy element was perturbed, spread over its interval
+    assert np.all(np.abs(differences[:, noisy]).max(axis=0) > 0.5 * widths[noisy])
+
+
+def test_noisy_span_covers_exactly_the_noisy_segments():
+    layout = policy_layout(29, (0, 1, 5, 10))
+    start, widths = ObservationNoise().noisy_span(layout)
+    parts = layout.slices()
+    assert start == parts["anchor_pos"].start and start + widths.size == parts["joint_vel"].stop
+    np.testing.assert_array_equal(widths, ObservationNoise().half_widths(layout)[start : start + widths.size])
+    silent = {name: 0.0 for name in ("anchor_pos", "anchor_ori", "gravity", "base_ang_vel", "joint_pos", "joint_vel")}
+    assert ObservationNoise(**silent).noisy_span(layout)[1].size == 0
+
+
+def test_actions_of_the_wrong_shape_are_refused(swaying):
+    env = G1TrackingEnv(motion=swaying)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"\(29,\)"):
+        env.step(np.zeros(28, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"\(29,\)"):
+        env.step(np.zeros((1, 29), dtype=np.float32))
+    # lists and float64 arrays are fine, and clip like float32 arrays
+    info_list = env.step([20.0] * 29)[4]
+    env.reset(seed=0)
+    info_array = env.step(np.full(29, 20.0, dtype=np.float32))[4]
+    assert info_list["reward_terms"] == info_array["reward_terms"]
+
+
+def test_self_collision_weight_reaches_the_kernel(swaying):
+    """A non-default reward config changes the kernel's weights (mjlab's -10 self-collision weight)."""
+    config = TrackingConfig.evaluation(reward=RewardConfig(self_collision_weight=-10.0))
+    env = G1TrackingEnv(motion=swaying, config=config)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        _, _, terminated, truncated, info = env.step(rng.normal(0, 2, 29).astype(np.float32))
+        contacts = env.sim.self_contacts[0]
+        assert info["reward_terms"]["self_collision"] == pytest.approx(-10.0 * env.dt * min(contacts, 10))
+        if contacts:
+            return
+        if terminated or truncated:
+            env.reset()
+    pytest.fail("no self-contact in 200 random steps")

@@ -24,13 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"robomotion.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"robomotion.cli.{name}":
-                raise
-            continue  # stage not built yet
-        module.register(subparsers)
+        importlib.import_module(f"robomotion.cli.{name}").register(subparsers)
     return parser
 
 

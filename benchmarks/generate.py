@@ -1,0 +1,106 @@
+"""Generation speed and motion quality of ``robomotion-small`` (or another model).
+
+Speed: seconds of motion generated per second of wall time for one sample of ``--duration``
+seconds, text encoding included (a fresh prompt every call, so the encoder's cache never
+helps), post-processing included, the model already loaded. Measured for the model's default
+number of denoising steps and, as the baseline in the same run, for Kimodo's default of 100
+DDIM steps; the ratio is default-speed / baseline-speed. The goal is >= 20x real time.
+
+Quality: MBench motion-quality metrics and Kimodo's foot-skate metrics of generated motions
+(``--samples`` per prompt, prompts from the training labels) next to the same metrics of the
+real training clips (put on the model's skeleton), all at 30 fps (MBench's numbers are
+per-frame; ViMoGen evaluates at 20 fps). Needs ``--data`` (the mocap pack) for the real clips.
+
+Run: ``python benchmarks/generate.py [--data ../shared/data/mocap] [--repeats 5] [--threads 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+PROMPTS = (
+    "a person walks forward",
+    "a person runs",
+    "a person jumps",
+    "a person kicks high with the right leg",
+    "a person directs traffic with the arms",
+    "a person dribbles a basketball while moving forward",
+    "a person dances",
+    "a person walks and turns around",
+)
+
+
+def speed(model, duration: float, steps: int | None, repeats: int) -> tuple[float, float]:
+    """(median, best) seconds of motion per wall second over ``repeats`` calls."""
+    ratios = []
+    for i in range(repeats):
+        prompt = f"{PROMPTS[i % len(PROMPTS)]} {i}"  # a new sentence each call: encoding is timed
+        start = time.perf_counter()
+        model(prompt, duration=duration, seed=i, num_denoising_steps=steps, progress=False)
+        ratios.append(duration / (time.perf_counter() - start))
+    return statistics.median(ratios), max(ratios)
+
+
+def quality_table(generated: list, real: list) -> str:
+    from robomotion.metrics import foot_skate_metrics, mbench_metrics, summarize
+
+    def rows(motions):
+        return summarize([{**mbench_metrics(m).as_dict(), **foot_skate_metrics(m).as_dict()} for m in motions])
+
+    gen, ref = rows(generated), rows(real)
+    keys = [k for k in gen if k != "fps" and not np.isnan(ref[k][0])]
+    lines = [f"| metric (30 fps) | generated ({len(generated)}) | real clips ({len(real)}) |", "|---|---|---|"]
+    for key in keys:
+        lines.append(f"| {key} | {gen[key][0]:.4f} ± {gen[key][1]:.4f} | {ref[key][0]:.4f} ± {ref[key][1]:.4f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=3, help="samples per prompt for the quality table")
+    parser.add_argument("--data", default=None, help="mocap pack folder (real-clip metrics)")
+    args = parser.parse_args()
+
+    import torch
+
+    import robomotion
+
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    model = robomotion.load_model(args.model)
+    model("a person walks", duration=1.0, seed=0, progress=False)  # loads the text encoder
+    print(f"model {model.name}: loaded in {time.perf_counter() - start:.1f} s (text encoder included), {args.threads} threads")
+
+    default_steps = getattr(model, "defaults", {}).get("num_denoising_steps")
+    median, best = speed(model, args.duration, None, args.repeats)
+    base_median, base_best = speed(model, args.duration, 100, max(2, args.repeats // 2))
+    print(f"\n| setting | x real time (median) | x real time (best) |\n|---|---|---|")
+    print(f"| default ({default_steps} steps) | {median:.1f} | {best:.1f} |")
+    print(f"| baseline: 100 steps (Kimodo default) | {base_median:.1f} | {base_best:.1f} |")
+    print(f"speed-up of the default over the baseline: {median / base_median:.2f}x; goal >= 20x real time: "
+          f"{'met' if median >= 20 else 'NOT met'} (median)")
+
+    generated = []
+    for prompt in PROMPTS:
+        generated += model(prompt, duration=5.0, num_samples=args.samples, seed=0, progress=False)
+    real = []
+    if args.data:
+        from robomotion.train import load_training_clips
+
+        real = [clip.motion for clip in load_training_clips(args.data, model.skeleton.name, progress=False)]
+    print()
+    print(quality_table(generated, real or generated))
+    if not real:
+        print("(no --data: the right column repeats the generated motions)")
+
+
+if __name__ == "__main__":
+    main()

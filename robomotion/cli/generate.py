@@ -1,0 +1,181 @@
+"""``robomotion generate``: text to motion files (and, with ``--robot g1``, to a validated G1 motion).
+
+Behaves like Kimodo's ``kimodo_gen``:
+
+* the prompt is split on every "." into timeline segments; ``--duration`` takes one value for
+  all segments or one per segment (seconds; frames = int(d * 30));
+* ``--input_folder DIR`` reads ``DIR/meta.json`` (``text``/``texts``, ``duration``/``durations``,
+  ``num_samples``, ``seed``, ``diffusion_steps``, ``cfg``) and ``DIR/constraints.json``;
+  meta values win over ``--num_samples``/``--seed``/``--diffusion_steps``, CFG flags win over
+  meta, ``--constraints`` wins over the folder's file;
+* outputs: one sample -> files at the stem (``STEM.npz`` Kimodo NPZ, ``STEM_amass.npz`` for
+  SMPL-X skeletons, ``STEM.bvh`` with ``--bvh``, ``STEM.csv`` for G1 models); several samples
+  -> a folder ``STEM/`` with ``STEM_00.npz``, ``STEM_01.npz`` ... (``amass_00.npz`` ...). A
+  format's extension is not appended when the stem already ends with it.
+* ``--robot g1`` also retargets each sample to the G1, writes ``<name>_g1.csv`` (MuJoCo qpos)
+  and ``<name>_g1_beyondmimic.npz`` and runs the MuJoCo validation, with its report in
+  ``<name>_g1_report/``. Exit code 1 if any validation verdict is ``fail``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from robomotion.errors import FormatError, RobomotionError
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="text -> motion (Kimodo NPZ / AMASS / BVH; --robot g1: G1 CSV + BeyondMimic NPZ + validation)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("prompt", nargs="?", help='text; split on "." into consecutive segments')
+    parser.add_argument("--model", default=None, help="generator name (default robomotion-small; see list below)")
+    parser.add_argument("--duration", nargs="+", default=None, help='seconds, one for all or one per segment, e.g. "5 4"')
+    parser.add_argument("--num_samples", type=int, default=None, help="samples (default 1)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same motions)")
+    parser.add_argument("--constraints", default=None, help="Kimodo constraints JSON")
+    parser.add_argument("--input_folder", default=None, help="folder with meta.json [and constraints.json]")
+    parser.add_argument("--cfg_type", choices=("nocfg", "regular", "separated"), default=None)
+    parser.add_argument("--cfg_weight", type=float, nargs="+", default=None, help="1 weight (regular) or 2 (separated)")
+    parser.add_argument("--diffusion_steps", type=int, default=None, help="denoising steps (default: the model's)")
+    parser.add_argument("--num_transition_frames", type=int, default=5, help="frames shared between segments")
+    parser.add_argument("--no-postprocess", dest="postprocess", action="store_false", help="skip foot-skate cleanup")
+    parser.add_argument("--output", default="output", help="output stem (default 'output')")
+    parser.add_argument("--bvh", action="store_true", help="also write BVH")
+    parser.add_argument("--robot", choices=("g1",), default=None, help="also retarget, export and validate on this robot")
+    parser.add_argument("--no-video", dest="video", action="store_false", help="validation report without video")
+    parser.set_defaults(func=run)
+
+
+def _parse_durations(values: list[str] | None) -> list[float] | None:
+    if values is None:
+        return None
+    tokens = [t for v in values for t in str(v).split()]
+    try:
+        return [float(t) for t in tokens]
+    except ValueError:
+        raise RobomotionError(f"--duration takes seconds, e.g. \"5 4\"; got {values}") from None
+
+
+def _read_input_folder(folder: Path) -> tuple[dict, Path | None]:
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        raise FormatError("missing meta.json (expected in --input_folder)", meta_path)
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"not valid JSON ({exc})", meta_path) from None
+    if not isinstance(meta, dict):
+        raise FormatError("meta.json must be a JSON object", meta_path)
+    constraints = folder / "constraints.json"
+    return meta, constraints if constraints.is_file() else None
+
+
+def _with_extension(stem: str, extension: str) -> Path:
+    return Path(stem if stem.endswith(extension) else stem + extension)
+
+
+def _output_paths(stem: str, index: int | None, count: int) -> tuple[Path, Path]:
+    """(name stem of this sample's files, AMASS path) following kimodo_gen's layout."""
+    if count == 1:
+        return Path(stem), Path(stem.removesuffix(".npz") + "_amass.npz")
+    folder = Path(stem)
+    base = folder.name
+    return folder / f"{base}_{index:02d}", folder / f"amass_{index:02d}.npz"
+
+
+def run(args: argparse.Namespace) -> int:
+    from robomotion.formats import save_motion
+    from robomotion.generators import load_model
+    from robomotion.generators.text_encoder import split_prompt
+    from robomotion.motion import HumanMotion
+
+    meta: dict = {}
+    constraints_path = args.constraints
+    if args.input_folder:
+        meta, folder_constraints = _read_input_folder(Path(args.input_folder))
+        constraints_path = constraints_path or folder_constraints
+    if args.prompt:
+        prompts = split_prompt(args.prompt)
+    elif "texts" in meta or "text" in meta:
+        prompts = list(meta["texts"]) if "texts" in meta else [meta["text"]]
+    else:
+        raise RobomotionError("give a PROMPT or an --input_folder with meta.json")
+    if not prompts:
+        raise RobomotionError("the prompt is empty")
+    durations = _parse_durations(args.duration)
+    if durations is None and ("durations" in meta or "duration" in meta):
+        durations = [float(d) for d in (meta["durations"] if "durations" in meta else [meta["duration"]])]
+    num_samples = int(meta.get("num_samples", args.num_samples or 1))
+    seed = meta.get("seed", args.seed)
+    steps = meta.get("diffusion_steps", args.diffusion_steps)
+    cfg_type, cfg_weight = args.cfg_type, args.cfg_weight
+    if cfg_type is None and cfg_weight is None and isinstance(meta.get("cfg"), dict):
+        cfg = meta["cfg"]
+        if cfg.get("enabled", True) is False:
+            cfg_type = "nocfg"
+        else:
+            cfg_type, cfg_weight = "separated", [float(cfg.get("text_weight", 2.0)), float(cfg.get("constraint_weight", 2.0))]
+
+    model = load_model(args.model)
+    motions = model(
+        prompts,
+        duration=durations,
+        num_samples=num_samples,
+        seed=seed,
+        constraints=constraints_path,
+        cfg_type=cfg_type,
+        cfg_weight=cfg_weight,
+        num_denoising_steps=steps,
+        postprocess=args.postprocess,
+        num_transition_frames=args.num_transition_frames,
+        progress=True,
+    )
+    failed = False
+    for index, motion in enumerate(motions):
+        base, amass_path = _output_paths(args.output, index, len(motions))
+        written = [save_motion(motion, _with_extension(str(base), ".npz"), format="kimodo-npz")]
+        if isinstance(motion, HumanMotion):
+            if motion.skeleton.name == "smplx22":
+                written.append(save_motion(motion, amass_path, format="amass-npz"))
+            if args.bvh:
+                written.append(save_motion(motion, _with_extension(str(base), ".bvh"), format="bvh"))
+        else:
+            written.append(save_motion(motion, _with_extension(str(base), ".csv"), format="g1-csv"))
+            if args.bvh:
+                print(f"--bvh: skipped for robot model '{model.name}' (BVH stores human skeletons)")
+        for path in written:
+            print(f"wrote {path}")
+        if args.robot:
+            failed |= _robot_outputs(motion, base, args.robot, args.video)
+    return 1 if failed else 0
+
+
+def _robot_outputs(motion, base: Path, robot: str, video: bool) -> bool:
+    """Retarget (human motions), export G1 CSV + BeyondMimic NPZ, validate; True if the verdict is fail."""
+    from robomotion.envs import validate
+    from robomotion.formats import save_motion
+    from robomotion.motion import HumanMotion
+
+    if isinstance(motion, HumanMotion):
+        from robomotion.retarget import retarget
+
+        robot_motion = retarget(motion, robot=robot)
+    else:
+        robot_motion = motion
+    stem = f"{base}_{robot}"
+    for path in (
+        save_motion(robot_motion, f"{stem}.csv", format="g1-csv"),
+        save_motion(robot_motion, f"{stem}_beyondmimic.npz", format="beyondmimic-npz"),
+    ):
+        print(f"wrote {path}")
+    report = validate(robot_motion, report_dir=f"{stem}_report", video=video)
+    print(report.summary())
+    print(f"wrote {stem}_report/")
+    return report.verdict == "fail"

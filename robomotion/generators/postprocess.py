@@ -1,0 +1,339 @@
+"""Post-processing of generated motions: constraint hitting and foot-skate cleanup.
+
+Kimodo runs a small optimisation after sampling; this module does the same jobs with closed-
+form, vectorised steps (numpy, all frames at once), in this order:
+
+1. **Root path** (:class:`Root2DConstraint`): the pelvis ground position is moved to within
+   ``root_margin`` metres of each target (Kimodo's default margin 0.04 m) and the heading to
+   its target; the corrections are interpolated linearly between constrained frames (zero at
+   frame 0 unless constrained, held after the last one), so the path bends smoothly.
+2. **Foot-skate cleanup**: during each contact interval (the motion's foot contacts), the
+   ankle is pinned to its mean position over the interval by two-bone leg IK (hip, knee), and
+   the toe by turning the ankle; the pinning fades in/out over ``blend_frames`` frames.
+3. **Pose constraints** (:class:`FullBodyConstraint`, :class:`EndEffectorConstraint`):
+   keyframes are hit exactly at their frames (full pose; or root + two-bone IK of the named
+   hand/foot chains plus the end joint's global rotation), and the correction is spread to
+   neighbouring frames with tent weights that reach zero at the next keyframe or after
+   ``blend_frames * 2`` frames, so keyframes never disturb each other.
+
+Frames: z-up, metres, radians; rotations (w, x, y, z).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from robomotion.generators.constraints import (
+    END_EFFECTOR_CHAINS,
+    Constraint,
+    EndEffectorConstraint,
+    FullBodyConstraint,
+    Root2DConstraint,
+)
+from robomotion.generators.features import heading_from_positions
+from robomotion.motion import HumanMotion
+from robomotion.rotations import matrix_to_quat, matrix_to_rotvec, quat_to_matrix, rotvec_to_matrix
+from robomotion.skeleton import Skeleton, forward_kinematics_matrices
+
+__all__ = ["postprocess_motion", "hit_root_constraints", "cleanup_foot_skate", "hit_pose_constraints", "two_bone_ik"]
+
+#: Two-bone chains (root joint, middle joint, end joint) per end-effector, by skeleton role.
+_LIMBS = {
+    "LeftFoot": ("left_hip", "left_knee", "left_ankle"),
+    "RightFoot": ("right_hip", "right_knee", "right_ankle"),
+    "LeftHand": ("left_shoulder", "left_elbow", "left_wrist"),
+    "RightHand": ("right_shoulder", "right_elbow", "right_wrist"),
+}
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.arccos(np.clip(np.sum(_unit(u) * _unit(v), axis=-1), -1.0, 1.0))
+
+
+def _yaw_mats(yaw: np.ndarray) -> np.ndarray:
+    c, s = np.cos(yaw), np.sin(yaw)
+    out = np.zeros(np.shape(yaw) + (3, 3))
+    out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1], out[..., 2, 2] = c, -s, s, c, 1.0
+    return out
+
+
+def two_bone_ik(
+    global_mats: np.ndarray, positions: np.ndarray, chain: tuple[int, int, int], targets: np.ndarray
+) -> np.ndarray:
+    """Global rotations after moving the end of a two-bone chain onto ``targets``.
+
+    Analytic two-bone IK (law of cosines in the chain's bending plane, then a swing of the
+    whole chain towards the target). The end joint keeps its global rotation.
+
+    Args:
+        global_mats: (T, J, 3, 3) global joint rotations.
+        positions: (T, J, 3) joint positions, metres.
+        chain: indices (root a, middle b, end c), e.g. hip, knee, ankle.
+        targets: (T, 3) desired end positions, metres.
+
+    Returns:
+        (T, J, 3, 3) global rotations with joints a and b changed.
+    """
+    a_i, b_i, c_i = chain
+    a, b, c = positions[:, a_i], positions[:, b_i], positions[:, c_i]
+    lab = np.linalg.norm(b - a, axis=-1)
+    lcb = np.linalg.norm(c - b, axis=-1)
+    lat = np.clip(np.linalg.norm(targets - a, axis=-1), 1e-4, lab + lcb - 1e-4)
+    ac_ab_0 = _angle(c - a, b - a)
+    ba_bc_0 = _angle(a - b, c - b)
+    ac_ab_1 = np.arccos(np.clip((lcb**2 - lab**2 - lat**2) / (-2 * lab * lat), -1, 1))
+    ba_bc_1 = np.arccos(np.clip((lat**2 - lab**2 - lcb**2) / (-2 * lab * lcb), -1, 1))
+    bend = np.cross(c - a, b - a)
+    straight = np.linalg.norm(bend, axis=-1) < 1e-6
+    fallback = np.cross(c - a, global_mats[:, a_i, :, 0])
+    axis0 = _unit(np.where(straight[:, None], fallback, bend))
+    r0 = rotvec_to_matrix(axis0 * (ac_ab_1 - ac_ab_0)[:, None])
+    r1 = rotvec_to_matrix(axis0 * (ba_bc_1 - ba_bc_0)[:, None])
+    out = global_mats.copy()
+    out[:, a_i] = r0 @ global_mats[:, a_i]
+    out[:, b_i] = r0 @ r1 @ global_mats[:, b_i]
+    # Swing the bent chain so that a->c points at the target.
+    new_b = a + np.einsum("tij,tj->ti", r0, b - a)
+    new_c = new_b + np.einsum("tij,tj->ti", r0 @ r1, c - b)
+    swing = _swing_mats(new_c - a, targets - a)
+    out[:, a_i] = swing @ out[:, a_i]
+    out[:, b_i] = swing @ out[:, b_i]
+    return out
+
+
+def _swing_mats(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) shortest rotations taking directions u onto v."""
+    axis = np.cross(u, v)
+    norm = np.linalg.norm(axis, axis=-1, keepdims=True)
+    angle = np.arctan2(norm[..., 0], np.sum(u * v, axis=-1))
+    return rotvec_to_matrix(np.where(norm > 1e-12, axis / np.maximum(norm, 1e-12), 0.0) * angle[:, None])
+
+
+def _fk(skeleton: Skeleton, local_mats: np.ndarray, root: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return forward_kinematics_matrices(skeleton, local_mats, root)
+
+
+def _local_from_global(skeleton: Skeleton, global_mats: np.ndarray) -> np.ndarray:
+    local = global_mats.copy()
+    local[:, 1:] = np.swapaxes(global_mats[:, skeleton.parents[1:]], -1, -2) @ global_mats[:, 1:]
+    return local
+
+
+def _interpolate(frames: np.ndarray, values: np.ndarray, num_frames: int, anchor_start: bool) -> np.ndarray:
+    """Piecewise-linear (T, C) curve through ``values`` at ``frames``; held after the last.
+
+    Before the first constrained frame the curve starts from zero at frame 0 when
+    ``anchor_start`` (the motion's canonical start is kept), else it is held.
+    """
+    order = np.argsort(frames)
+    frames, values = frames[order], values[order]
+    if anchor_start and frames[0] > 0:
+        frames = np.r_[0, frames]
+        values = np.concatenate([np.zeros((1, values.shape[1])), values])
+    t = np.arange(num_frames)
+    return np.stack([np.interp(t, frames, values[:, i]) for i in range(values.shape[1])], axis=-1)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) runs of True."""
+    padded = np.r_[False, flags, False].astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[0::2], edges[1::2]))
+
+
+def _in_range(frames: np.ndarray, num_frames: int) -> np.ndarray:
+    return (frames >= 0) & (frames < num_frames)
+
+
+# ---------------------------------------------------------------------- 1. root
+def hit_root_constraints(motion: HumanMotion, constraints: Sequence[Root2DConstraint], root_margin: float = 0.04) -> HumanMotion:
+    """Move the pelvis path to within ``root_margin`` of each 2-D target (and to target headings)."""
+    frames_xy, residual_xy, frames_yaw, residual_yaw = [], [], [], []
+    skeleton = motion.skeleton
+    heading = np.unwrap(heading_from_positions(motion.global_positions, skeleton))
+    for c in constraints:
+        keep = _in_range(c.frame_indices, motion.num_frames)
+        frames = c.frame_indices[keep]
+        error = c.positions[keep] - motion.root_translation[frames, :2]
+        distance = np.linalg.norm(error, axis=-1, keepdims=True)
+        frames_xy.append(frames)
+        residual_xy.append(error * np.clip(1 - root_margin / np.maximum(distance, 1e-12), 0, 1))
+        if c.headings is not None:
+            frames_yaw.append(frames)
+            residual_yaw.append(np.angle(np.exp(1j * (c.headings[keep] - heading[frames])))[:, None])
+    root = motion.root_translation.copy()
+    rotations = motion.local_rotations
+    if frames_xy and np.concatenate(frames_xy).size:
+        frames, residual = np.concatenate(frames_xy), np.concatenate(residual_xy)
+        root[:, :2] += _interpolate(frames, residual, motion.num_frames, anchor_start=0 not in frames)
+    if frames_yaw and np.concatenate(frames_yaw).size:
+        frames, residual = np.concatenate(frames_yaw), np.concatenate(residual_yaw)
+        yaw = _interpolate(frames, residual, motion.num_frames, anchor_start=0 not in frames)[:, 0]
+        mats = quat_to_matrix(rotations)
+        mats[:, 0] = _yaw_mats(yaw) @ mats[:, 0]
+        rotations = matrix_to_quat(mats)
+    return replace(motion, root_translation=root, local_rotations=rotations)
+
+
+# ---------------------------------------------------------------------- 2. feet
+def _pin_curve(positions: np.ndarray, contact: np.ndarray, blend: int) -> tuple[np.ndarray, np.ndarray]:
+    """Targets (T, 3) pinning a point during contact runs, and a 0..1 weight per frame."""
+    num = len(positions)
+    offset = np.zeros_like(positions)
+    weight = np.zeros(num)
+    for start, end in _runs(contact):
+        pin = positions[start:end].mean(axis=0)
+        offset[start:end] = pin - positions[start:end]
+        weight[start:end] = 1.0
+        for k in range(1, blend + 1):
+            fade = 1.0 - k / (blend + 1)
+            for frame, edge in ((start - k, start), (end - 1 + k, end - 1)):
+                if 0 <= frame < num and fade > weight[frame]:
+                    weight[frame] = fade
+                    offset[frame] = pin - positions[edge]
+    return positions + offset * weight[:, None], weight
+
+
+def cleanup_foot_skate(motion: HumanMotion, contacts: np.ndarray | None = None, blend_frames: int = 3) -> HumanMotion:
+    """Pin ankles (leg IK) and toes (ankle rotation) during foot contacts; see the module docstring."""
+    skeleton = motion.skeleton
+    contacts = motion.contacts() if contacts is None else np.asarray(contacts, dtype=bool)
+    local = quat_to_matrix(motion.local_rotations)
+    root = motion.root_translation
+    for side, (ankle_ch, toe_ch) in (("left", (0, 1)), ("right", (2, 3))):
+        hip, knee, ankle, toe = (skeleton.index(f"{side}_{j}") for j in ("hip", "knee", "ankle", "toe"))
+        positions, global_mats = _fk(skeleton, local, root)
+        target, weight = _pin_curve(positions[:, ankle], contacts[:, ankle_ch], blend_frames)
+        if weight.any():
+            solved = two_bone_ik(global_mats, positions, (hip, knee, ankle), target)
+            global_mats = _blend_globals(global_mats, solved, weight, (hip, knee))
+            local = _local_from_global(skeleton, global_mats)
+            positions, global_mats = _fk(skeleton, local, root)
+        target, weight = _pin_curve(positions[:, toe], contacts[:, toe_ch], blend_frames)
+        if weight.any():
+            swing = _swing_mats(positions[:, toe] - positions[:, ankle], target - positions[:, ankle])
+            turned = global_mats.copy()
+            turned[:, ankle] = swing @ global_mats[:, ankle]
+            turned[:, toe] = swing @ global_mats[:, toe]
+            global_mats = _blend_globals(global_mats, turned, weight, (ankle, toe))
+            local = _local_from_global(skeleton, global_mats)
+    return replace(motion, local_rotations=matrix_to_quat(local))
+
+
+def _blend_globals(old: np.ndarray, new: np.ndarray, weight: np.ndarray, joints: Sequence[int]) -> np.ndarray:
+    """Per-frame blend of the given joints' global rotations from ``old`` to ``new`` by ``weight``."""
+    out = old.copy()
+    for j in joints:
+        delta = matrix_to_rotvec(new[:, j] @ np.swapaxes(old[:, j], -1, -2))
+        out[:, j] = rotvec_to_matrix(delta * weight[:, None]) @ old[:, j]
+    return out
+
+
+# ---------------------------------------------------------------------- 3. poses
+def _tent_weights(frames: np.ndarray, num_frames: int, reach: int) -> np.ndarray:
+    """(K, T) weights: 1 at each keyframe, falling linearly to 0 at the neighbouring keyframe or ``reach``."""
+    order = np.sort(np.unique(frames))
+    t = np.arange(num_frames)
+    out = np.zeros((len(frames), num_frames))
+    for i, k in enumerate(frames):
+        pos = np.searchsorted(order, k)
+        before = k - order[pos - 1] if pos > 0 else reach
+        after = order[pos + 1] - k if pos + 1 < len(order) else reach
+        left = np.clip(1 - (k - t) / min(before, reach), 0, 1) * (t <= k)
+        right = np.clip(1 - (t - k) / min(after, reach), 0, 1) * (t > k)
+        out[i] = left + right
+    return out
+
+
+def hit_pose_constraints(
+    motion: HumanMotion, constraints: Sequence[FullBodyConstraint | EndEffectorConstraint], blend_frames: int = 8
+) -> HumanMotion:
+    """Hit keyframe poses and end-effector targets exactly at their frames, blended around them."""
+    skeleton = motion.skeleton
+    num = motion.num_frames
+    local = quat_to_matrix(motion.local_rotations)
+    root = motion.root_translation.copy()
+    positions, global_mats = _fk(skeleton, local, root)
+    frames, target_local, target_root = [], [], []
+    for c in constraints:
+        keep = _in_range(c.frame_indices, num)
+        if not keep.any():
+            continue
+        idx = c.frame_indices[keep]
+        want_local = quat_to_matrix(c.local_rotations[keep])
+        want_root = np.concatenate([c.root_xy[keep], c.root_positions[keep, 2:]], axis=-1)
+        if isinstance(c, FullBodyConstraint):
+            new_local = want_local
+        else:
+            new_local = _solve_end_effectors(skeleton, local[idx], root[idx], want_local, want_root, c.joint_names)
+        frames.append(idx)
+        target_local.append(new_local)
+        target_root.append(want_root)
+    if not frames:
+        return motion
+    frames_all = np.concatenate(frames)
+    want_local = np.concatenate(target_local)
+    want_root = np.concatenate(target_root)
+    weights = _tent_weights(frames_all, num, 2 * blend_frames)
+    rot_delta = matrix_to_rotvec(want_local @ np.swapaxes(local[frames_all], -1, -2))  # (K, J, 3)
+    root_delta = want_root - root[frames_all]
+    rotvec = np.einsum("kt,kjc->tjc", weights, rot_delta)
+    local = rotvec_to_matrix(rotvec) @ local
+    root = root + weights.T @ root_delta
+    # Exact at the keyframes (weights sum to 1 there, but rotation vectors do not add exactly).
+    local[frames_all] = want_local
+    root[frames_all] = want_root
+    return replace(motion, local_rotations=matrix_to_quat(local), root_translation=root)
+
+
+def _solve_end_effectors(
+    skeleton: Skeleton,
+    local: np.ndarray,
+    root: np.ndarray,
+    want_local: np.ndarray,
+    want_root: np.ndarray,
+    names: Sequence[str],
+) -> np.ndarray:
+    """Local rotations (K, J, 3, 3) of the generated poses with root and named chains moved to targets."""
+    target_pos, target_glob = _fk(skeleton, want_local, want_root)
+    local = local.copy()
+    # Root: position and orientation of the constrained pose (Kimodo constrains root + heading).
+    local[:, 0] = want_local[:, 0]
+    positions, global_mats = _fk(skeleton, local, want_root)
+    for name in names:
+        if name == "Hips":
+            continue
+        a, b, c = (skeleton.index(r) for r in _LIMBS[name])
+        global_mats = two_bone_ik(global_mats, positions, (a, b, c), target_pos[:, c])
+        global_mats[:, c] = target_glob[:, c]
+        for role in END_EFFECTOR_CHAINS[name][1:]:
+            j = skeleton.index(role)
+            global_mats[:, j] = target_glob[:, j]
+        local = _local_from_global(skeleton, global_mats)
+        positions, global_mats = _fk(skeleton, local, want_root)
+    return local
+
+
+# ---------------------------------------------------------------------- all
+def postprocess_motion(
+    motion: HumanMotion,
+    constraints: Sequence[Constraint] = (),
+    contacts: np.ndarray | None = None,
+    root_margin: float = 0.04,
+) -> HumanMotion:
+    """Root path, foot-skate cleanup, then exact pose constraints (see the module docstring)."""
+    roots = [c for c in constraints if isinstance(c, Root2DConstraint)]
+    poses = [c for c in constraints if isinstance(c, (FullBodyConstraint, EndEffectorConstraint))]
+    if roots:
+        motion = hit_root_constraints(motion, roots, root_margin)
+    motion = cleanup_foot_skate(motion, contacts)
+    if poses:
+        motion = hit_pose_constraints(motion, poses)
+    return motion

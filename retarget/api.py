@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from robomotion.errors import FormatError
 from robomotion.motion import FOOT_CONTACT_ROLES, HumanMotion, RobotMotion
@@ -26,6 +26,7 @@ from robomotion.retarget.config import RetargetConfig
 from robomotion.retarget.contacts import detect_foot_contacts
 from robomotion.retarget.fk import TreeKinematics
 from robomotion.retarget.initial import initial_joint_angles
+from robomotion.retarget.kernels import KernelModel, build_model
 from robomotion.retarget.mapping import Mapping, load_mapping, mapping_for_skeleton
 from robomotion.retarget.quality import RetargetQuality, evaluate_retarget
 from robomotion.retarget.scaling import HumanPoints, RetargetTargets, RobotGeometry, build_targets, concatenate_targets
@@ -65,11 +66,13 @@ class RetargetResult:
 
 @dataclass(frozen=True, eq=False)
 class RobotContext:
-    """A robot as the retargeter uses it: its spec, measured geometry and self-collision pairs."""
+    """A robot as the retargeter uses it: its spec, measured geometry, self-collision pairs and the
+    solver's compiled-kernel arrays."""
 
     spec: RobotSpec
     geometry: RobotGeometry
     pairs: np.ndarray
+    kernel_model: KernelModel
 
 
 @cache
@@ -78,7 +81,8 @@ def robot_context(name: str) -> RobotContext:
     spec = get_robot(name)
     kinematics = TreeKinematics(spec.load_model(scene=False))
     geometry = RobotGeometry.from_kinematics(kinematics)
-    return RobotContext(spec, geometry, self_collision_pairs(kinematics.model, geometry.capsules))
+    pairs = self_collision_pairs(kinematics.model, geometry.capsules)
+    return RobotContext(spec, geometry, pairs, build_model(kinematics, geometry.capsules, pairs))
 
 
 def source_contacts(motion: HumanMotion, config: RetargetConfig) -> tuple[np.ndarray, str]:
@@ -109,12 +113,19 @@ def retarget_with_report(
     **options,
 ) -> RetargetResult:
     """Retarget ``motion`` to ``robot`` and measure the result (see :func:`retarget`)."""
-    _check_motion(motion)
     config = (config or RetargetConfig()).with_options(**options)
+    human, metadata, contact_source = _human_points(motion, config)
+    return retarget_points(human, robot, mapping, config, metadata, contact_source)
+
+
+def _human_points(motion: HumanMotion, config: RetargetConfig) -> tuple[HumanPoints, dict, str]:
+    """The retargeter's view of ``motion``: joint positions and contacts, its JSON metadata, where
+    the contacts came from."""
+    _check_motion(motion)
     contacts, contact_source = source_contacts(motion, config)
     human = HumanPoints(motion.skeleton, motion.global_positions, motion.fps, np.asarray(contacts, dtype=bool))
     metadata = {k: v for k, v in motion.metadata.items() if _is_json_scalar(v)}
-    return retarget_points(human, robot, mapping, config, metadata, contact_source)
+    return human, metadata, contact_source
 
 
 def retarget_points(
@@ -125,14 +136,42 @@ def retarget_points(
     metadata: dict | None = None,
     contact_source: str = "given",
 ) -> RetargetResult:
-    """Retarget joint positions with known contacts (the core of :func:`retarget_with_report`).
+    """Retarget joint positions with known contacts and measure the result (the core of
+    :func:`retarget_with_report`).
 
     A clip whose root jumps faster than ``config.max_root_speed`` between two frames (a cut or a
     capture glitch) is split there; the pieces are solved independently and joined again, so the
     output jumps where the input does. ``metadata`` is copied into the robot motion's;
     ``contact_source`` says where ``human.contacts`` came from (``metadata["retarget"]["contacts"]``).
     """
-    config = config or RetargetConfig()
+    solved = _retarget(human, robot, mapping, config or RetargetConfig(), metadata, contact_source)
+    targets = solved.targets
+    quality = evaluate_retarget(
+        solved.motion, targets.keypoint_names, targets.keypoints, targets.foot_contacts, pieces=solved.pieces
+    )
+    return RetargetResult(solved.motion, quality, targets, solved.mapping, solved.iterations)
+
+
+@dataclass(frozen=True, eq=False)
+class _Solved:
+    """A retargeted clip before its quality report."""
+
+    motion: RobotMotion
+    targets: RetargetTargets
+    mapping: Mapping
+    iterations: int
+    pieces: list[tuple[int, int]]
+
+
+def _retarget(
+    human: HumanPoints,
+    robot: str,
+    mapping: str | Mapping | None,
+    config: RetargetConfig,
+    metadata: dict | None,
+    contact_source: str,
+) -> _Solved:
+    """Check the input, pick the mapping, solve the clip piece by piece (see :func:`retarget_points`)."""
     positions = np.asarray(human.positions, dtype=np.float64)
     if positions.ndim != 3 or positions.shape[0] == 0:
         raise FormatError(f"expected joint positions of shape (T >= 1, J, 3), got {positions.shape}", field="positions")
@@ -153,13 +192,14 @@ def retarget_points(
     targets = concatenate_targets([piece[1] for piece in solved])
     states = [piece[0] for piece in solved]
     iterations = sum(piece[2] for piece in solved)
+    hinges = _hinge_names(context.geometry.kinematics)
     robot_motion = RobotMotion(
         robot=spec.name,
         fps=human.fps,
         root_pos=np.concatenate([state.root_pos for state in states]),
         root_quat=matrix_to_quat(np.concatenate([state.root_rot for state in states])),
         joint_pos=np.concatenate([state.joint_pos for state in states]),
-        joint_names=_hinge_names(context.geometry.kinematics),
+        joint_names=hinges,
         metadata={
             **(metadata or {}),
             "retarget": {
@@ -171,11 +211,10 @@ def retarget_points(
                 "leg_scale": round(float(targets.scales["legs"]), 4),
             },
         },
-    ).reorder_joints(spec.joint_names)
-    quality = evaluate_retarget(
-        robot_motion, targets.keypoint_names, targets.keypoints, targets.foot_contacts, pieces=pieces
     )
-    return RetargetResult(robot_motion, quality, targets, mapping, iterations)
+    if hinges != tuple(spec.joint_names):
+        robot_motion = robot_motion.reorder_joints(spec.joint_names)
+    return _Solved(robot_motion, targets, mapping, iterations, pieces)
 
 
 def split_at_jumps(root: np.ndarray, fps: float, max_speed: float) -> list[tuple[int, int]]:
@@ -184,6 +223,12 @@ def split_at_jumps(root: np.ndarray, fps: float, max_speed: float) -> list[tuple
     cuts = (np.flatnonzero(speed > max_speed) + 1).tolist()
     edges = [0, *cuts, root.shape[0]]
     return list(zip(edges[:-1], edges[1:]))
+
+
+@cache
+def _blas_threads() -> ThreadpoolController:
+    """The process's BLAS thread pools (found once: scanning the loaded libraries takes ~2 ms)."""
+    return ThreadpoolController()
 
 
 def _solve_piece(
@@ -196,12 +241,12 @@ def _solve_piece(
     hinges = _hinge_names(kinematics)
     home = spec.home_joint_pos[spec.joint_indices(hinges)]
     posture = np.array([mapping.posture_weight(name, config.posture) for name in hinges])
-    solver = WholeClipSolver(kinematics, geometry.capsules, context.pairs, home, config, posture)
+    solver = WholeClipSolver(kinematics, geometry.capsules, context.pairs, home, config, posture, context.kernel_model)
     body_names = [kinematics.model.body(b).name for b in range(kinematics.nbody)]
     guess = initial_joint_angles(targets, hinges, home, kinematics.joint_limits, body_names)
     initial = SolverState(targets.root_pos, targets.orient_rot[:, 0], guess)
     # The banded solves are small: BLAS threads only add contention (badly so on a busy machine).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_threads().limit(limits=1, user_api="blas"):
         result = solver.solve(targets, human.fps, initial)
     state = result.state
     if targets.num_frames > 1:
@@ -229,9 +274,12 @@ def retarget(
 
     Returns:
         The robot motion at the source's frame rate; its ``metadata["retarget"]`` says which
-        mapping and contacts were used. Call :func:`retarget_with_report` for the quality report.
+        mapping and contacts were used. Call :func:`retarget_with_report` for the quality report
+        (it replays the result through MuJoCo, which :func:`retarget` skips).
     """
-    return retarget_with_report(motion, robot, mapping, config, **options).motion
+    config = (config or RetargetConfig()).with_options(**options)
+    human, metadata, contact_source = _human_points(motion, config)
+    return _retarget(human, robot, mapping, config, metadata, contact_source).motion
 
 
 def _hinge_names(kinematics: TreeKinematics) -> tuple[str, ...]:

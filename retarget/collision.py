@@ -7,8 +7,9 @@ child (MuJoCo's ``filterparent``), and the body pair is not in the model's ``<co
 list. Capsules and spheres are exact (a sphere is a capsule of zero length); any other geom type
 is approximated by its bounding sphere (``geom_rbound``).
 
-Distances between capsules are computed for all frames at once from the closest points of their
-core segments (vectorised numpy), with the witness points needed for Jacobians.
+Distances between capsules come from the closest points of their core segments
+(:func:`segment_closest_points`, compiled with numba for the solver's per-frame kernels), with the
+witness points needed for Jacobians.
 
 Units: metres; z-up world; the floor is the plane z = 0.
 """
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 
 import mujoco
 import numpy as np
+from numba import njit
 
 from robomotion.rotations import quat_to_matrix
 
-__all__ = ["CapsuleSet", "closest_points_between_segments", "self_collision_pairs"]
+__all__ = ["CapsuleSet", "closest_points_between_segments", "segment_closest_points", "self_collision_pairs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +102,47 @@ def self_collision_pairs(model: mujoco.MjModel, capsules: CapsuleSet) -> np.ndar
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
+@njit(cache=True)
+def segment_closest_points(a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray) -> tuple[float, float]:
+    """Parameters ``(s, t)`` in [0, 1] of the closest points ``a1 + s (b1 - a1)``, ``a2 + t (b2 - a2)``.
+
+    Compiled (numba) scalar version for the solver's per-frame kernels; degenerate (point) segments
+    are handled, and for parallel segments one of the closest pairs is returned.
+    """
+    eps = 1e-12
+    a = b = c = e = f = 0.0
+    for k in range(3):
+        d1, d2, r = b1[k] - a1[k], b2[k] - a2[k], a1[k] - a2[k]
+        a += d1 * d1
+        e += d2 * d2
+        f += d2 * r
+        c += d1 * r
+        b += d1 * d2
+    if a <= eps and e <= eps:
+        return 0.0, 0.0
+    if a <= eps:
+        return 0.0, min(max(f / e, 0.0), 1.0)
+    if e <= eps:
+        return min(max(-c / a, 0.0), 1.0), 0.0
+    denom = a * e - b * b
+    s = min(max((b * f - c * e) / denom, 0.0), 1.0) if denom > eps else 0.0
+    t = (b * s + f) / e
+    if t < 0.0:
+        return min(max(-c / a, 0.0), 1.0), 0.0
+    if t > 1.0:
+        return min(max((b - c) / a, 0.0), 1.0), 1.0
+    return s, t
+
+
+@njit(cache=True)
+def _closest_points_flat(a1, b1, a2, b2, p1, p2):
+    for m in range(a1.shape[0]):
+        s, t = segment_closest_points(a1[m], b1[m], a2[m], b2[m])
+        for k in range(3):
+            p1[m, k] = a1[m, k] + s * (b1[m, k] - a1[m, k])
+            p2[m, k] = a2[m, k] + t * (b2[m, k] - a2[m, k])
+
+
 def closest_points_between_segments(
     a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -107,24 +150,9 @@ def closest_points_between_segments(
 
     Degenerate (point) segments are handled; for parallel segments one of the closest pairs is returned.
     """
-    d1, d2, r = b1 - a1, b2 - a2, a1 - a2
-    a = np.einsum("...i,...i->...", d1, d1)
-    e = np.einsum("...i,...i->...", d2, d2)
-    f = np.einsum("...i,...i->...", d2, r)
-    c = np.einsum("...i,...i->...", d1, r)
-    b = np.einsum("...i,...i->...", d1, d2)
-    eps = 1e-12
-    safe_a = np.where(a > eps, a, 1.0)
-    safe_e = np.where(e > eps, e, 1.0)
-    denom = a * e - b * b
-    s = np.where(denom > eps, np.clip((b * f - c * e) / np.where(denom > eps, denom, 1.0), 0.0, 1.0), 0.0)
-    t = (b * s + f) / safe_e
-    # Clamp t to [0, 1] and recompute s for the clamped t.
-    s = np.where(t < 0.0, np.clip(-c / safe_a, 0.0, 1.0), np.where(t > 1.0, np.clip((b - c) / safe_a, 0.0, 1.0), s))
-    t = np.clip(t, 0.0, 1.0)
-    # Degenerate segments.
-    s = np.where(a <= eps, 0.0, s)
-    t = np.where(a <= eps, np.clip(f / safe_e, 0.0, 1.0), t)
-    t = np.where(e <= eps, 0.0, t)
-    s = np.where((e <= eps) & (a > eps), np.clip(-c / safe_a, 0.0, 1.0), s)
-    return a1 + d1 * s[..., None], a2 + d2 * t[..., None]
+    arrays = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (a1, b1, a2, b2)))
+    shape = arrays[0].shape
+    flat = [np.ascontiguousarray(x.reshape(-1, 3)) for x in arrays]
+    p1, p2 = np.empty_like(flat[0]), np.empty_like(flat[0])
+    _closest_points_flat(*flat, p1, p2)
+    return p1.reshape(shape), p2.reshape(shape)

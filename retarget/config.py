@@ -69,7 +69,7 @@ class RetargetConfig:
     acceleration: float = 0.005
     root_acceleration: float = 0.02
     max_iterations: int = 12
-    tolerance: float = 1e-2
+    tolerance: float = 0.04
     blend_seconds: float = 0.2
     ground_smooth_seconds: float = 0.3
     contacts: str = "auto"

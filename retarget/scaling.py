@@ -13,7 +13,10 @@ Steps (all vectorised over frames):
    robot's legs), places the robot's hip midpoint; the pelvis origin follows from the pelvis frame.
 4. **Ground**: chaining root -> hip -> knee -> ankle predicts where the robot's ankles go. During
    source contacts the flat sole must touch z = 0, so a smooth vertical offset (interpolated
-   between contact frames, which also removes slow floor drift in the capture) is added.
+   between contact frames, which also removes slow floor drift in the capture) is added. In a
+   flight (no foot in contact) the vertical displacement stays unscaled (linear blend between
+   take-off and landing, eased in over the contact frames next to them: :func:`flight_correction`),
+   so a jump falls at g, not at ``scale * g``.
 5. **Feet**: foot heading and pitch from the ankle->toe direction (pitch relative to the clip's
    own flat-foot pitch), then :func:`~robomotion.retarget.contacts.lock_feet` plants each foot
    during its contact segments.
@@ -30,12 +33,24 @@ from scipy.ndimage import gaussian_filter1d
 
 from robomotion.errors import FormatError
 from robomotion.retarget.collision import CapsuleSet
-from robomotion.retarget.contacts import lock_feet
+from robomotion.retarget.contacts import contact_segments, lock_feet
 from robomotion.retarget.fk import TreeKinematics
 from robomotion.retarget.mapping import Mapping
 from robomotion.skeleton import Skeleton
 
-__all__ = ["HumanPoints", "RetargetTargets", "RobotGeometry", "build_targets", "concatenate_targets", "frame_from_axes"]
+#: Standard gravity, m/s^2.
+GRAVITY = 9.81
+
+__all__ = [
+    "HumanPoints",
+    "RetargetTargets",
+    "RobotGeometry",
+    "build_targets",
+    "concatenate_targets",
+    "flight_correction",
+    "flight_frames",
+    "frame_from_axes",
+]
 
 
 def _normalize(v: np.ndarray) -> np.ndarray:
@@ -168,6 +183,8 @@ class RetargetTargets:
         keypoint_names: their K body names.
         keypoints: (T, K, 3) scaled human keypoints (ground aligned, before foot locking).
         ground_offset: (T,) vertical offset that was added to put the source's contacts on z = 0, m.
+        flight: (T,) frames of the source's flights (:func:`flight_frames`); their vertical motion
+            keeps the human's free fall, and the solver does not smooth take-off and landing.
         scales: bone and leg scale factors (robot length / human length), for reports.
     """
 
@@ -189,6 +206,7 @@ class RetargetTargets:
     keypoint_names: tuple[str, ...]
     keypoints: np.ndarray
     ground_offset: np.ndarray
+    flight: np.ndarray
     scales: dict = field(default_factory=dict)
 
     @property
@@ -198,7 +216,8 @@ class RetargetTargets:
 
 #: RetargetTargets fields that hold one entry per frame (the others describe the robot and mapping).
 PER_FRAME_FIELDS = (
-    "root_pos", "orient_rot", "limb_vec", "foot_pos", "planted", "foot_contacts", "keypoints", "ground_offset"
+    "root_pos", "orient_rot", "limb_vec", "foot_pos", "planted", "foot_contacts", "keypoints", "ground_offset",
+    "flight",
 )
 
 
@@ -263,6 +282,77 @@ def _ground_offset(sole_height: np.ndarray, contact: np.ndarray, fps: float, smo
     if smooth_seconds > 0 and frames > 1:
         offset = gaussian_filter1d(offset, sigma=max(smooth_seconds * fps, 1e-3), mode="nearest")
     return offset
+
+
+def flight_frames(height: np.ndarray, in_contact: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) frames of the source's flights: no foot in contact *and* the hips falling freely.
+
+    Within each run of frames without contact, the flight is the span from the first to the last
+    frame whose hip height (T,), m, accelerates downwards faster than ``g / 2`` (centred second
+    differences), if the run's mean acceleration is below ``-g / 2`` too. Frames at the ends of the
+    run where the hips still accelerate upwards are the toes pushing off or landing (contact labels
+    come from thresholds and miss them): they stay ground frames. Short gaps in the contact labels of
+    a walk (both feet briefly unlabelled around heel strike) are not flights: the hips do not fall there.
+    """
+    contact = np.asarray(in_contact, dtype=bool)
+    frames = len(contact)
+    flight = np.zeros(frames, dtype=bool)
+    if frames < 3:
+        return flight
+    acceleration = np.zeros(frames)
+    acceleration[1:-1] = np.diff(np.asarray(height, dtype=np.float64), n=2) * fps**2
+    for start, end in contact_segments(~contact, min_frames=1):
+        lo, hi = max(start, 1), min(end, frames - 1)
+        if hi <= lo or acceleration[lo:hi].mean() >= -0.5 * GRAVITY:
+            continue
+        falling = lo + np.flatnonzero(acceleration[lo:hi] < -0.5 * GRAVITY)
+        flight[falling[0] : falling[-1] + 1] = True
+    return flight
+
+
+def flight_correction(height: np.ndarray, scale: float, flight: np.ndarray, blend_frames: int) -> np.ndarray:
+    """(T,) vertical shift, m, that makes the scaled hip height ``scale * height`` ballistic in flight.
+
+    Scaling the human's hip height (T,) by the leg ratio ``scale`` also scales gravity: in a flight
+    (``flight`` (T,), see :func:`flight_frames`) the robot would fall at ``scale * g``. Writing the
+    scaled height as ``height + c`` with ``c = (scale - 1) * height``, each flight keeps the human's
+    vertical *displacement* unscaled: inside it ``c`` is replaced by the straight line between its
+    values at take-off and landing (the frames before and after it). A line adds no acceleration,
+    so the flight falls at the human's ``-g``, and the height is continuous with the ground phases.
+    The human leaves the ground ``(1 - scale)`` times its take-off speed faster than the scaled
+    robot would, so over ``blend_frames`` ground frames before take-off (and after landing) ``c``
+    is blended into that line with a smoothstep: the extra push comes from the floor, and the
+    height is C1 at take-off and landing. A ground phase between two flights is shared half and
+    half; before the first and after the last ground frame the correction is held constant.
+    Ground phases away from flights get no shift.
+    """
+    frames = len(height)
+    flight = np.asarray(flight, dtype=bool)
+    shift = np.zeros(frames)
+    if not flight.any() or flight.all():
+        return shift
+    c = (scale - 1.0) * np.asarray(height, dtype=np.float64)
+    t = np.arange(frames)
+    ground_runs = contact_segments(~flight, min_frames=1)
+    for start, end in contact_segments(flight, min_frames=1):
+        takeoff, landing = start - 1, end
+        bounded = takeoff >= 0 and landing < frames
+        slope = (c[landing] - c[takeoff]) / (landing - takeoff) if bounded else 0.0
+        anchor = takeoff if takeoff >= 0 else landing
+        line = c[anchor] + slope * (t - anchor)
+        shift[start:end] = line[start:end] - c[start:end]
+        for edge, direction in ((takeoff, -1), (landing, 1)):
+            if not 0 <= edge < frames:
+                continue
+            first, last = next((a, b) for a, b in ground_runs if a <= edge < b)
+            between_flights = first > 0 and last < frames
+            span = min(blend_frames, (last - first) // 2 if between_flights else last - first)
+            if span < 1:
+                continue
+            u = np.arange(span) / span  # 0 at the flight's edge, towards 1 away from it
+            index = edge + direction * np.arange(span)
+            shift[index] = (1.0 - u * u * (3.0 - 2.0 * u)) * (line[index] - c[index])
+    return shift
 
 
 def _keypoints(
@@ -355,10 +445,13 @@ def build_targets(
     blend_seconds: float = 0.2,
     ground_smooth_seconds: float = 0.3,
     clearance: float = 0.001,
+    flight_blend_seconds: float = 0.15,
 ) -> RetargetTargets:
     """Scale ``human`` to the robot and build every IK target (see the module docstring).
 
-    ``clearance`` (m) lifts planted soles above z = 0 so that floor penalties stay inactive.
+    ``clearance`` (m) lifts planted soles above z = 0 so that floor penalties stay inactive;
+    ``flight_blend_seconds``: contact time before take-off and after landing over which a flight's
+    unscaled vertical motion is blended in (:func:`flight_correction`).
     """
     frames = human.positions.shape[0]
     body = geometry.body
@@ -410,7 +503,8 @@ def build_targets(
     scales["legs"] = leg_scale
     robot_hips = [body(b) for b in mapping.root.robot_hips]
     hip_mid_local = np.mean([geometry.local(root_body, b) for b in robot_hips], axis=0)
-    root_pos = leg_scale * human.point(mapping.root.hips) - root_rot @ hip_mid_local
+    human_hips = human.point(mapping.root.hips)
+    root_pos = leg_scale * human_hips - root_rot @ hip_mid_local
 
     keypoint_bodies, keypoints = _keypoints(
         human, mapping, geometry, frame_bodies, frame_rot, root_pos, limb_vec, leg_scale
@@ -423,7 +517,9 @@ def build_targets(
     contacts = human.contacts
     foot_contacts = np.stack([contacts[:, 0] | contacts[:, 1], contacts[:, 2] | contacts[:, 3]], axis=1)
     ground = _ground_offset(foot_free[..., 2] - planted_height, foot_contacts, human.fps, ground_smooth_seconds)
-    lift = np.stack([np.zeros(frames), np.zeros(frames), ground], axis=-1)
+    flight = flight_frames(human_hips[:, 2], foot_contacts.any(axis=1), human.fps)
+    flight_shift = flight_correction(human_hips[:, 2], leg_scale, flight, int(round(flight_blend_seconds * human.fps)))
+    lift = np.stack([np.zeros(frames), np.zeros(frames), ground + flight_shift], axis=-1)
     root_pos = root_pos + lift
     keypoints = keypoints + lift[:, None]
     foot_free = foot_free + lift[:, None]
@@ -455,5 +551,6 @@ def build_targets(
         keypoint_names=tuple(geometry.kinematics.model.body(int(b)).name for b in keypoint_bodies),
         keypoints=keypoints,
         ground_offset=ground,
+        flight=flight,
         scales=scales,
     )

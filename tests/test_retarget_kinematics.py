@@ -8,6 +8,7 @@ import pytest
 
 from robomotion.retarget.collision import CapsuleSet, closest_points_between_segments, self_collision_pairs
 from robomotion.retarget.fk import TreeKinematics
+from robomotion.retarget.kernels import build_model, forward_frame
 from robomotion.robots import get_robot
 from robomotion.rotations import matrix_to_rotvec, quat_normalize, quat_to_matrix
 
@@ -27,17 +28,24 @@ def _random_states(kin: TreeKinematics, rng: np.random.Generator, frames: int):
 
 
 def _check_against_mujoco(model: mujoco.MjModel, rng: np.random.Generator) -> None:
+    """Both forward kinematics (batched numpy and the solver's compiled per-frame kernel) against MuJoCo's."""
     kin = TreeKinematics(model)
+    kernel_model = build_model(kin, CapsuleSet.from_model(model), np.zeros((0, 2), dtype=np.int64))
     root_pos, root_quat, joints = _random_states(kin, rng, 25)
-    pose = kin.forward(root_pos, quat_to_matrix(root_quat), joints)
+    root_rot = quat_to_matrix(root_quat)
+    pose = kin.forward(root_pos, root_rot, joints)
     data = mujoco.MjData(model)
+    pos, rot = np.empty((kin.nbody, 3)), np.empty((kin.nbody, 3, 3))
+    axis, anchor = np.empty((kin.num_hinges, 3)), np.empty((kin.num_hinges, 3))
     for t in range(len(joints)):
         data.qpos[:3], data.qpos[3:7], data.qpos[7:] = root_pos[t], root_quat[t], joints[t]
         mujoco.mj_kinematics(model, data)
-        np.testing.assert_allclose(pose.pos[t], data.xpos, atol=1e-12)
-        np.testing.assert_allclose(pose.rot[t], data.xmat.reshape(-1, 3, 3), atol=1e-12)
-        np.testing.assert_allclose(pose.joint_anchor[t], data.xanchor[1:], atol=1e-12)
-        np.testing.assert_allclose(pose.joint_axis[t], data.xaxis[1:], atol=1e-12)
+        forward_frame(kernel_model, root_pos[t], root_rot[t], joints[t], pos, rot, axis, anchor)
+        for ours in ((pose.pos[t], pose.rot[t], pose.joint_anchor[t], pose.joint_axis[t]), (pos, rot, anchor, axis)):
+            np.testing.assert_allclose(ours[0], data.xpos, atol=1e-12)
+            np.testing.assert_allclose(ours[1], data.xmat.reshape(-1, 3, 3), atol=1e-12)
+            np.testing.assert_allclose(ours[2], data.xanchor[1:], atol=1e-12)
+            np.testing.assert_allclose(ours[3], data.xaxis[1:], atol=1e-12)
 
 
 def test_forward_kinematics_matches_mujoco(g1_model, rng):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 
 from robomotion.errors import RobomotionError
 
@@ -28,7 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def use_egl_when_headless(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Pick MuJoCo's EGL backend on a Linux machine with no display, unless ``MUJOCO_GL`` is set.
+
+    MuJoCo reads ``MUJOCO_GL`` when it is first imported and otherwise tries GLFW, which needs an
+    X display; so without this, videos of a headless run would silently be skipped. Library code
+    never touches the variable: only the command-line entry point does, before MuJoCo is imported.
+    """
+    headless = not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and headless and "MUJOCO_GL" not in environ:
+        environ["MUJOCO_GL"] = "egl"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    use_egl_when_headless()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -74,6 +74,11 @@ def test_wheel_contains_models_and_packages(wheel):
         "robomotion/generators/__init__.py",
     ]
     required += [f"robomotion/models/skeletons/{name}.json" for name in ("soma77", "soma30", "smplx22", "g1skel34")]
+    required += [
+        f"robomotion/models/robomotion_small/{name}"
+        for name in ("model.safetensors", "config.json", "normalization.npz", "MODEL_CARD.md", "LICENSE.txt")
+    ]
+    required += ["robomotion/retarget/mappings/smplx22.json"]
     missing = [name for name in required if name not in names]
     assert not missing, f"wheel lacks {missing}"
     assert any(name.endswith(".dist-info/licenses/NOTICE") for name in names)

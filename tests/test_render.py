@@ -298,8 +298,9 @@ def test_cli_renders_videos_and_sheets_from_files(tmp_path, g1, capsys):
     assert not (tmp_path / "x.mp4").exists()
 
 
-def test_missing_gl_backend_gives_a_fix_not_a_traceback(tmp_path, g1):
-    """Without MUJOCO_GL (and no display) the command says to set MUJOCO_GL=egl, exit code 2."""
+def test_headless_command_picks_egl_and_a_broken_backend_gives_a_fix(tmp_path, g1):
+    """No MUJOCO_GL and no display: the command chooses EGL itself and renders. A backend that
+    cannot work here (GLFW without a display) gives a one-line fix, exit code 2, no file."""
     import os
     import subprocess
     import sys
@@ -308,9 +309,17 @@ def test_missing_gl_backend_gives_a_fix_not_a_traceback(tmp_path, g1):
 
     robot_file = save_motion(RobotMotion.from_qpos("g1", 30.0, np.tile(g1.home_qpos, (3, 1)), g1.joint_names),
                              tmp_path / "still.csv")
-    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "DISPLAY", "WAYLAND_DISPLAY")}
-    result = subprocess.run([sys.executable, "-m", "robomotion", "render", str(robot_file), "-o",
-                             str(tmp_path / "still.mp4")], capture_output=True, text=True, env=env, timeout=120)
-    assert result.returncode == 2
-    assert "MUJOCO_GL=egl" in result.stderr
-    assert not (tmp_path / "still.mp4").exists()
+    headless = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "DISPLAY", "WAYLAND_DISPLAY")}
+
+    def render(env: dict[str, str], name: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "robomotion", "render", str(robot_file), "-o", str(tmp_path / name)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+    chosen = render(headless, "egl.mp4")
+    assert chosen.returncode == 0, chosen.stderr
+    assert (tmp_path / "egl.mp4").stat().st_size > 0
+
+    broken = render({**headless, "MUJOCO_GL": "glfw"}, "glfw.mp4")
+    assert broken.returncode == 2
+    assert "MUJOCO_GL=egl" in broken.stderr
+    assert not (tmp_path / "glfw.mp4").exists()

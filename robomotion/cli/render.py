@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "render",
         help="render a motion to a video or contact sheet (MuJoCo offscreen)",
         description=(
-            "Render a human or robot motion file with MuJoCo offscreen rendering (set MUJOCO_GL=egl "
-            "on a machine without a display). Robots are drawn from their MuJoCo model, humans as "
+            "Render a human or robot motion file with MuJoCo offscreen rendering (EGL on a machine "
+            "without a display unless MUJOCO_GL says otherwise). Robots are drawn from their MuJoCo model, humans as "
             "capsule skeletons on the same floor; green discs mark feet in contact."
         ),
     )

@@ -12,7 +12,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -39,8 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.report is not None and not args.no_video and not os.environ.get("DISPLAY"):
-        os.environ.setdefault("MUJOCO_GL", "egl")  # headless: render offscreen (before mujoco is imported)
     from robomotion.envs.validation import ValidationConfig, validate
     from robomotion.formats import load_motion
     from robomotion.motion import RobotMotion

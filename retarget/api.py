@@ -23,7 +23,7 @@ from robomotion.errors import FormatError
 from robomotion.motion import FOOT_CONTACT_ROLES, HumanMotion, RobotMotion
 from robomotion.retarget.collision import self_collision_pairs
 from robomotion.retarget.config import RetargetConfig
-from robomotion.retarget.contacts import detect_foot_contacts
+from robomotion.retarget.contacts import detect_foot_contacts, extend_contacts
 from robomotion.retarget.fk import TreeKinematics
 from robomotion.retarget.initial import initial_joint_angles
 from robomotion.retarget.kernels import KernelModel, build_model
@@ -86,13 +86,26 @@ def robot_context(name: str) -> RobotContext:
 
 
 def source_contacts(motion: HumanMotion, config: RetargetConfig) -> tuple[np.ndarray, str]:
-    """(T, 4) contacts [left heel, left toe, right heel, right toe] and where they came from."""
+    """(T, 4) contacts [left heel, left toe, right heel, right toe] and where they came from.
+
+    ``contacts="auto"``: a motion with its own labels (generated, Kimodo) gets those labels, every
+    detected contact added, grown by height hysteresis (:func:`extend_contacts`): ``"source+detected"``;
+    one without labels gets the detector's (``"detected"``). ``"source"``: the labels as they are;
+    ``"detect"``: the detector's only.
+    """
     if config.contacts == "source" and motion.foot_contacts is None:
         raise FormatError("contacts='source' needs a motion with foot_contacts", field="foot_contacts")
-    if config.contacts != "detect" and motion.foot_contacts is not None:
-        return motion.foot_contacts, "source"
+    labels = None if config.contacts == "detect" else motion.foot_contacts
+    if config.contacts == "source":
+        return labels, "source"
     points = motion.joint_positions(FOOT_CONTACT_ROLES)
-    return detect_foot_contacts(points, motion.fps, config.contact_detection), "detected"
+    detected = detect_foot_contacts(points, motion.fps, config.contact_detection)
+    if labels is None:
+        return detected, "detected"
+    # Labelled (generated) motions: labels start late where a foot skates to a stop and end early
+    # at toe-off; the detector and height hysteresis fill those frames in.
+    merged = np.asarray(labels, dtype=bool) | detected
+    return extend_contacts(merged, points, motion.fps, config.contact_detection), "source+detected"
 
 
 def _check_motion(motion: HumanMotion) -> None:
@@ -236,7 +249,9 @@ def _solve_piece(
 ) -> tuple[SolverState, RetargetTargets, int]:
     """Targets, solve and motor speed limits of one continuous piece of a clip."""
     spec, geometry = context.spec, context.geometry
-    targets = build_targets(human, mapping, geometry, config.blend_seconds, config.ground_smooth_seconds)
+    targets = build_targets(
+        human, mapping, geometry, config.blend_seconds, config.ground_smooth_seconds, swing=config.swing_clearance
+    )
     kinematics = geometry.kinematics
     hinges = _hinge_names(kinematics)
     home = spec.home_joint_pos[spec.joint_indices(hinges)]

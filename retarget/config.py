@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from robomotion.errors import FormatError
-from robomotion.retarget.contacts import ContactDetection
+from robomotion.retarget.contacts import ContactDetection, SwingClearance
 
 __all__ = ["RetargetConfig"]
 
@@ -44,9 +44,12 @@ class RetargetConfig:
         tolerance: a phase stops when an iteration lowers the cost by less than this fraction.
         blend_seconds: time over which a foot's targets return to the source next to a contact.
         ground_smooth_seconds: smoothing of the vertical ground-alignment offset.
-        contacts: ``"auto"`` (the motion's own contact labels when present, else detection),
-            ``"source"`` (labels required) or ``"detect"`` (always detect).
+        contacts: ``"auto"`` (the motion's own contact labels plus detected contacts, grown by height
+            hysteresis, when it has labels; else detection), ``"source"`` (labels required, used as
+            they are) or ``"detect"`` (always detect).
         contact_detection: thresholds of the contact detector.
+        swing_clearance: how far moving soles are kept above the floor (speed-proportional); enforced
+            by the floor penalty on the foot capsules.
         velocity_limit_scale: joint speeds are capped to this fraction of the motor limits.
         max_root_speed: a root (hip midpoint) jump faster than this between two frames, m/s, is a
             cut: the clip is split there and the pieces are solved separately.
@@ -74,6 +77,7 @@ class RetargetConfig:
     ground_smooth_seconds: float = 0.3
     contacts: str = "auto"
     contact_detection: ContactDetection = field(default_factory=ContactDetection)
+    swing_clearance: SwingClearance = field(default_factory=SwingClearance)
     velocity_limit_scale: float = 1.0
     max_root_speed: float = 15.0
 

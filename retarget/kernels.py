@@ -104,7 +104,8 @@ class KernelTargets(NamedTuple):
             ``limb_weight`` (S,); ``limb_cols`` (S, C2) union of both ends' columns, ``limb_ncols`` (S,).
         foot_bodies: (2,) foot bodies; ``foot_pos`` (T, 2, 3) their targets; ``foot_weight`` (T, 2).
         home: (N,) posture angles; ``posture2`` (N,) squared posture weights.
-        floor_weight, floor_margin, floor_watch: floor penalty weight, lowest allowed height, watch band.
+        floor_weight, floor_watch: floor penalty weight and watch band; ``floor_margin`` (T, G) lowest
+            allowed height of each capsule in each frame.
         collision_weight, collision_margin, collision_watch: likewise for capsule pairs.
         pair_active: (P,) pairs checked in this phase.
     """
@@ -126,7 +127,7 @@ class KernelTargets(NamedTuple):
     home: np.ndarray
     posture2: np.ndarray
     floor_weight: float
-    floor_margin: float
+    floor_margin: np.ndarray
     floor_watch: float
     collision_weight: float
     collision_margin: float
@@ -438,7 +439,7 @@ def _floor_terms(model, targets, t, want, out, watch, geo, jac):
     ncap = model.cap_body.shape[0]
     heights = np.empty(ncap)
     for g in range(ncap):
-        heights[g] = min(ends_a[g, 2], ends_b[g, 2]) - model.cap_radius[g] - targets.floor_margin
+        heights[g] = min(ends_a[g, 2], ends_b[g, 2]) - model.cap_radius[g] - targets.floor_margin[t, g]
     w = targets.floor_weight
     cost = 0.0
     for g in range(ncap):
@@ -639,10 +640,11 @@ def clip_terms(model, targets, root_pos, root_rot, joints, want, band, gradient,
 
 
 @njit(cache=True)
-def clip_clearances(model, root_pos, root_rot, joints):
-    """Clearances over all frames: per capsule its lowest point (G,), m; per pair the smallest gap
-    between bounding spheres (P,), m, and the smallest capsule distance (P,), m, among frames
-    where the bounding spheres overlap (``inf`` when they never do)."""
+def clip_clearances(model, root_pos, root_rot, joints, floor_margin):
+    """Clearances over all frames: per capsule the least height of its lowest point above its floor
+    margin (``floor_margin`` (T, G), m) (G,), m; per pair the smallest gap between bounding spheres
+    (P,), m, and the smallest capsule distance (P,), m, among frames where the bounding spheres
+    overlap (``inf`` when they never do)."""
     geo, _ = _workspace(model)
     pos, rot, axis, anchor, ends_a, ends_b = geo
     lowest = np.full(model.cap_body.shape[0], np.inf)
@@ -652,7 +654,8 @@ def clip_clearances(model, root_pos, root_rot, joints):
         forward_frame(model, root_pos[t], root_rot[t], joints[t], pos, rot, axis, anchor)
         _capsule_ends(model, pos, rot, ends_a, ends_b)
         for g in range(model.cap_body.shape[0]):
-            lowest[g] = min(lowest[g], min(ends_a[g, 2], ends_b[g, 2]) - model.cap_radius[g])
+            height = min(ends_a[g, 2], ends_b[g, 2]) - model.cap_radius[g] - floor_margin[t, g]
+            lowest[g] = min(lowest[g], height)
         for pi in range(model.pairs.shape[0]):
             gi, gj = model.pairs[pi, 0], model.pairs[pi, 1]
             gap2 = 0.0

@@ -29,11 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from robomotion.errors import FormatError
 from robomotion.retarget.collision import CapsuleSet
-from robomotion.retarget.contacts import contact_segments, lock_feet
+from robomotion.retarget.contacts import SwingClearance, contact_segments, lock_feet, nearest_true
 from robomotion.retarget.fk import TreeKinematics
 from robomotion.retarget.mapping import Mapping
 from robomotion.skeleton import Skeleton
@@ -50,6 +50,7 @@ __all__ = [
     "flight_correction",
     "flight_frames",
     "frame_from_axes",
+    "sole_clearance",
 ]
 
 
@@ -178,6 +179,9 @@ class RetargetTargets:
         foot_bodies: (2,) left/right foot body ids.
         foot_pos: (T, 2, 3) foot body origin targets (planted where the source foot is in contact).
         planted: (T, 2) frames in which each foot is locked.
+        sole_clearance: (T, 2) height each foot's sole must keep above the floor, m
+            (:func:`sole_clearance`): more than ``clearance`` where a swinging foot moves fast; the
+            solver enforces it like the floor.
         foot_contacts: (T, 2) source contact flags per foot (heel or toe).
         keypoint_bodies: (K,) bodies of the scaled human keypoints.
         keypoint_names: their K body names.
@@ -201,6 +205,7 @@ class RetargetTargets:
     foot_bodies: np.ndarray
     foot_pos: np.ndarray
     planted: np.ndarray
+    sole_clearance: np.ndarray
     foot_contacts: np.ndarray
     keypoint_bodies: np.ndarray
     keypoint_names: tuple[str, ...]
@@ -216,8 +221,8 @@ class RetargetTargets:
 
 #: RetargetTargets fields that hold one entry per frame (the others describe the robot and mapping).
 PER_FRAME_FIELDS = (
-    "root_pos", "orient_rot", "limb_vec", "foot_pos", "planted", "foot_contacts", "keypoints", "ground_offset",
-    "flight",
+    "root_pos", "orient_rot", "limb_vec", "foot_pos", "planted", "sole_clearance", "foot_contacts", "keypoints",
+    "ground_offset", "flight",
 )
 
 
@@ -394,6 +399,32 @@ def _keypoints(
     return np.array(bodies), np.stack(points, axis=1)
 
 
+def sole_clearance(
+    points: np.ndarray, planted: np.ndarray, fps: float, clearance: float, swing: SwingClearance
+) -> np.ndarray:
+    """(T,) height, m, that the lowest points of a foot's sole must keep above the floor (z = 0).
+
+    ``points`` (T, K, 3) are the lowest points of the foot's collision capsules along its target
+    trajectory. In every frame the sole keeps ``clearance``; in swing frames (not ``planted`` (T,))
+    it also keeps ``swing.time`` times the fastest point's horizontal speed (central differences at
+    ``fps``), up to ``swing.height``. That swing clearance is smoothed (running maximum over
+    ``swing.smooth_frames`` frames either side, then a Gaussian) and capped by ``swing.landing_speed``
+    times the time to the nearest planted frame, so the foot comes down onto its plant at most that
+    fast instead of dropping in one frame.
+    """
+    frames = len(points)
+    if frames < 2:
+        return np.full(frames, clearance)
+    speed = np.linalg.norm(np.gradient(points[..., :2], 1.0 / fps, axis=0), axis=-1).max(axis=1)
+    need = np.clip(swing.time * speed, clearance, max(swing.height, clearance))
+    if swing.smooth_frames > 0:
+        width = 2 * swing.smooth_frames + 1
+        need = gaussian_filter1d(maximum_filter1d(need, width, mode="nearest"), swing.smooth_frames / 2, mode="nearest")
+    if planted.any():
+        need = np.minimum(need, swing.landing_speed * nearest_true(planted)[1] / fps)
+    return np.maximum(need, clearance)
+
+
 def _foot_targets(
     human: HumanPoints,
     mapping: Mapping,
@@ -404,15 +435,17 @@ def _foot_targets(
     planted_height: np.ndarray,
     blend: int,
     clearance: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Foot positions (T, 2, 3), orientations (T, 2, 3, 3) and planted flags (T, 2), both feet.
+    swing: SwingClearance,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Foot positions (T, 2, 3), orientations (T, 2, 3, 3), planted flags and sole clearances (T, 2).
 
     Heading and pitch come from the ankle-to-toe direction (pitch relative to the clip's own
     flat-foot pitch, measured on frames where heel and toe both touch); contact segments are
-    locked (:func:`~robomotion.retarget.contacts.lock_feet`); no target puts the sole under z = 0.
+    locked (:func:`~robomotion.retarget.contacts.lock_feet`); every target keeps the sole the
+    :func:`sole_clearance` above z = 0 (a moving sole clears the floor), which is also returned.
     """
     caps = geometry.capsules
-    positions, rotations, planted = [], [], []
+    positions, rotations, planted, soles = [], [], [], []
     for side, foot in enumerate(mapping.feet):
         toe_vec = human.point([foot.toe]) - human.point([foot.ankle])
         yaw = np.arctan2(toe_vec[:, 1], toe_vec[:, 0])
@@ -429,13 +462,15 @@ def _foot_targets(
         index = caps.indices_on_bodies(np.array([foot_bodies[side]]))
         ends = np.concatenate([caps.local_a[index], caps.local_b[index]])
         radius = np.concatenate([caps.radius[index], caps.radius[index]])
-        lowest = (np.einsum("tj,kj->tk", rot[:, 2, :], ends) - radius).min(axis=1)
         position = lock.position.copy()
-        position[:, 2] = np.maximum(position[:, 2], clearance - lowest)
+        lowest = position[:, None, :] + np.einsum("tij,kj->tki", rot, ends) - radius[:, None] * np.array([0, 0, 1.0])
+        keep = sole_clearance(lowest, lock.planted, human.fps, clearance, swing)
+        position[:, 2] += np.maximum(keep[:, None] - lowest[..., 2], 0.0).max(axis=1)
         positions.append(position)
         rotations.append(rot)
         planted.append(lock.planted)
-    return np.stack(positions, axis=1), np.stack(rotations, axis=1), np.stack(planted, axis=1)
+        soles.append(keep)
+    return tuple(np.stack(values, axis=1) for values in (positions, rotations, planted, soles))
 
 
 def build_targets(
@@ -446,10 +481,12 @@ def build_targets(
     ground_smooth_seconds: float = 0.3,
     clearance: float = 0.001,
     flight_blend_seconds: float = 0.15,
+    swing: SwingClearance = SwingClearance(),
 ) -> RetargetTargets:
     """Scale ``human`` to the robot and build every IK target (see the module docstring).
 
     ``clearance`` (m) lifts planted soles above z = 0 so that floor penalties stay inactive;
+    ``swing``: the clearance of moving soles (:func:`sole_clearance`);
     ``flight_blend_seconds``: contact time before take-off and after landing over which a flight's
     unscaled vertical motion is blended in (:func:`flight_correction`).
     """
@@ -526,8 +563,8 @@ def build_targets(
 
     # 5. Foot orientation and locks.
     blend = max(1, int(round(blend_seconds * human.fps)))
-    foot_pos, foot_rot, planted = _foot_targets(
-        human, mapping, geometry, foot_bodies, foot_free, foot_contacts, planted_height, blend, clearance
+    foot_pos, foot_rot, planted, soles = _foot_targets(
+        human, mapping, geometry, foot_bodies, foot_free, foot_contacts, planted_height, blend, clearance, swing
     )
     orient_rot = np.concatenate([frame_rot, foot_rot], axis=1)
     orient_weight = np.array([f.weight for f in mapping.frames] + [1.0, 1.0])
@@ -546,6 +583,7 @@ def build_targets(
         foot_bodies=foot_bodies,
         foot_pos=foot_pos,
         planted=planted,
+        sole_clearance=soles,
         foot_contacts=foot_contacts,
         keypoint_bodies=keypoint_bodies,
         keypoint_names=tuple(geometry.kinematics.model.body(int(b)).name for b in keypoint_bodies),

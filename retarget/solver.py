@@ -206,9 +206,11 @@ class WholeClipSolver:
         self.limits = kinematics.joint_limits
 
     # ------------------------------------------------------------------ phases
-    def _problem(self, targets: RetargetTargets, fps: float, penalties: float, pairs: np.ndarray) -> _Problem:
-        """The kernels' view of ``targets`` with penalty weights scaled by ``penalties`` (0: off) and
-        the (P,) capsule ``pairs`` checked for self-collision."""
+    def _problem(
+        self, targets: RetargetTargets, fps: float, penalties: float, pairs: np.ndarray, margins: np.ndarray
+    ) -> _Problem:
+        """The kernels' view of ``targets`` with penalty weights scaled by ``penalties`` (0: off), the
+        (P,) capsule ``pairs`` checked for self-collision and the (T, G) floor ``margins``."""
         cfg = self.config
         count = len(targets.orient_bodies)
         orient_weight = np.empty((targets.num_frames, count))
@@ -235,7 +237,7 @@ class WholeClipSolver:
             home=self.home,
             posture2=self.posture2,
             floor_weight=float(penalties * cfg.floor),
-            floor_margin=float(cfg.floor_margin),
+            floor_margin=margins,
             floor_watch=WATCH_DISTANCE,
             collision_weight=float(penalties * cfg.self_collision),
             collision_margin=float(cfg.collision_margin),
@@ -254,6 +256,15 @@ class WholeClipSolver:
         band = self._smooth_band(targets.num_frames, fps, accel_rows)
         return _Problem(kernel, fps, band, accel_rows, accel_prior)
 
+    def _floor_margins(self, targets: RetargetTargets) -> np.ndarray:
+        """(T, G) lowest allowed height of each capsule, m: ``floor_margin``, and on the feet at least
+        their sole clearance (a swinging foot moving fast stays clear of the floor)."""
+        margins = np.full((targets.num_frames, len(self.model.cap_body)), float(self.config.floor_margin))
+        for side, body in enumerate(targets.foot_bodies):
+            on_foot = self.model.cap_body == body
+            margins[:, on_foot] = np.maximum(margins[:, on_foot], targets.sole_clearance[:, side, None])
+        return margins
+
     def solve(self, targets: RetargetTargets, fps: float, initial: SolverState) -> SolverResult:
         """Minimise the cost from ``initial`` (see the module docstring for the phases)."""
         state = SolverState(
@@ -268,21 +279,24 @@ class WholeClipSolver:
         sunk[sunk < LIFT_DEPTH] = 0.0
         state = SolverState(state.root_pos + sunk[:, None] * np.array([0.0, 0.0, 1.0]), state.root_rot, state.joint_pos)
         iterations, scale = 0, 1.0
-        pairs = self._candidate_pairs(state)
+        margins = self._floor_margins(targets)
+        pairs = self._candidate_pairs(state, margins)
         for _ in range(REPAIR_ROUNDS + 1):
-            state, more, costs = self._minimize(state, self._problem(targets, fps, scale, pairs))
+            state, more, costs = self._minimize(state, self._problem(targets, fps, scale, pairs, margins))
             iterations += more
-            lowest, gaps, distances = clip_clearances(self.model, state.root_pos, state.root_rot, state.joint_pos)
+            lowest, gaps, distances = clip_clearances(
+                self.model, state.root_pos, state.root_rot, state.joint_pos, margins
+            )
             overlapping = self.pair_active & (distances < 0.0)
-            if lowest.min() - self.config.floor_margin >= -PENETRATION_TOLERANCE and not overlapping.any():
+            if lowest.min() >= -PENETRATION_TOLERANCE and not overlapping.any():
                 break
             scale *= REPAIR_SCALE
             pairs = self.pair_active & ((gaps < PAIR_PRUNE_DISTANCE + self.config.collision_margin) | overlapping)
         return SolverResult(state, iterations, costs)
 
-    def _candidate_pairs(self, state: SolverState) -> np.ndarray:
+    def _candidate_pairs(self, state: SolverState, margins: np.ndarray) -> np.ndarray:
         """(P,) pairs whose bounding spheres come within :data:`PAIR_PRUNE_DISTANCE` in some frame."""
-        _, gaps, _ = clip_clearances(self.model, state.root_pos, state.root_rot, state.joint_pos)
+        _, gaps, _ = clip_clearances(self.model, state.root_pos, state.root_rot, state.joint_pos, margins)
         return self.pair_active & (gaps < PAIR_PRUNE_DISTANCE + self.config.collision_margin)
 
     # ------------------------------------------------------------------ smoothness

@@ -71,13 +71,18 @@ def test_walking_clips_are_physically_clean(shared_dir, clip):
 
 
 @pytest.mark.shared
-def test_kimodo_soma_uses_the_motions_own_contacts(shared_dir):
+def test_kimodo_soma_keeps_the_motions_own_contacts(shared_dir):
     from robomotion.formats import load_motion
 
     path = shared_dir / "data" / "kimodo_examples" / "kimodo-soma-rp" / "02_multi_text_prompt" / "motion.npz"
     motion = load_motion(path).trim(0, 75)
     result = retarget_with_report(motion)
-    assert result.motion.metadata["retarget"]["contacts"] == "source"
+    assert result.motion.metadata["retarget"]["contacts"] == "source+detected"
+    labels = motion.foot_contacts
+    per_foot = np.stack([labels[:, 0] | labels[:, 1], labels[:, 2] | labels[:, 3]], axis=1)
+    assert np.all(result.targets.foot_contacts[per_foot])  # every labelled contact is kept
+    only_labels = retarget_with_report(motion, contacts="source")
+    assert only_labels.motion.metadata["retarget"]["contacts"] == "source"
     assert result.mapping.name == "soma30"
     check_physically_clean(result.quality)
 

@@ -62,6 +62,7 @@ def _targets_from_robot(state: SolverState) -> RetargetTargets:
         foot_bodies=feet,
         foot_pos=pose.pos[:, feet],
         planted=np.zeros((frames, 2), dtype=bool),
+        sole_clearance=np.zeros((frames, 2)),
         foot_contacts=np.zeros((frames, 2), dtype=bool),
         keypoint_bodies=bodies,
         keypoint_names=tuple(model.body(int(b)).name for b in bodies),
@@ -83,7 +84,8 @@ def test_ik_recovers_a_g1_motion_from_its_own_body_poses(rng):
     truth = _smooth_g1_motion(45, fps, rng)
     targets = _targets_from_robot(truth)
     solver = _solver(RetargetConfig(posture=0.01, tolerance=1e-3, max_iterations=30))  # converge fully
-    lowest, _, distances = clip_clearances(solver.model, truth.root_pos, truth.root_rot, truth.joint_pos)
+    margins = np.zeros((45, len(solver.model.cap_body)))
+    lowest, _, distances = clip_clearances(solver.model, truth.root_pos, truth.root_rot, truth.joint_pos, margins)
     assert lowest.min() > 0.0 and np.all(distances > 0.0)  # no penalty can become active
     home = get_robot("g1").home_joint_pos
     start = SolverState(truth.root_pos + 0.05, truth.root_rot, np.tile(home, (45, 1)))
@@ -101,7 +103,8 @@ def test_gradient_matches_finite_differences(rng):
     solver = _solver(RetargetConfig(acceleration=0.01, velocity=0.01))
     noise = rng.normal(scale=0.05, size=truth.joint_pos.shape)
     state = SolverState(truth.root_pos + 0.01, truth.root_rot, truth.joint_pos + noise)
-    problem = solver._problem(targets, fps, 0.0, np.zeros(len(solver.model.pairs), dtype=bool))
+    margins = np.zeros((targets.num_frames, len(solver.model.cap_body)))
+    problem = solver._problem(targets, fps, 0.0, np.zeros(len(solver.model.pairs), dtype=bool), margins)
     linearization = solver._linearize(state, problem)
     cost, gradient = linearization.cost, linearization.gradient
     eps = 1e-6

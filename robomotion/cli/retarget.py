@@ -43,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--contacts",
         choices=("auto", "source", "detect"),
         default="auto",
-        help="foot contacts: the motion's own labels when present (auto), required (source) or detected",
+        help="foot contacts: the motion's own labels plus detected ones when present (auto), the labels only "
+        "(source) or detected only",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

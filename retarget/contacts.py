@@ -1,16 +1,12 @@
 """Foot contacts on the source motion and the foot-lock plan derived from them.
 
-* :func:`detect_foot_contacts`: which of [left ankle, left toe, right ankle, right toe] touch the
-  ground, from joint positions alone. Unlike the plain slow-and-low rule of
-  :mod:`robomotion.contacts` (height above z = 0), heights are measured above a *local* floor
-  (the running minimum of each point over a window), so clips whose floor level drifts or that
-  were not put on z = 0 still get their steps detected.
-* :func:`contact_segments`: maximal runs of contact frames of one foot.
+* :func:`detect_foot_contacts`, :func:`extend_contacts`, :func:`contact_segments`,
+  :func:`nearest_true`, :class:`ContactDetection`: re-exported from :mod:`robomotion.contacts`
+  (the core layer; the generator's post-processing uses them too).
 * :func:`lock_feet`: turns per-frame foot targets into planted targets: inside each contact
   segment the foot is fixed to one pose (mean position, mean heading, flat on the floor); next to
   a segment the swing targets blend back to the source over a few frames, so the foot neither
   slides while planted nor jumps when it lifts off.
-* :func:`extend_contacts`: height hysteresis around contacts (touchdown while still moving, toe-off).
 * :class:`SwingClearance`: how far a moving sole is kept above the floor.
 
 Units: metres, seconds; z-up world.
@@ -21,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import label, median_filter, minimum_filter1d, uniform_filter1d
 
-from robomotion.contacts import point_speeds
+from robomotion.contacts import ContactDetection, contact_segments, detect_foot_contacts, extend_contacts, nearest_true
 
 __all__ = [
     "ContactDetection",
@@ -35,35 +30,6 @@ __all__ = [
     "lock_feet",
     "nearest_true",
 ]
-
-
-@dataclass(frozen=True)
-class ContactDetection:
-    """Thresholds of :func:`detect_foot_contacts` (human scale, before retargeting).
-
-    Attributes:
-        speed: max speed of a point in contact, m/s.
-        height: max height above the point's local floor, m.
-        max_height: max height above the clip's lowest foot point, m (rejects a foot held still
-            in the air, e.g. while balancing on the other leg).
-        window: seconds over which the local floor (running minimum) is taken.
-        filter_frames: odd median-filter width that removes one-frame flicker.
-        touch_height: hysteresis (:func:`extend_contacts`): a point less than this above its height
-            at the nearest contact of its foot, m, right before or after it, touches the floor
-            whatever its speed.
-        touch_seconds: the longest such extension on either side of a contact, s.
-        touch_distance: ... and only while the point is within this horizontal distance, m, of where
-            it is at that contact (a foot that sweeps the floor fast, e.g. a dance move, is not pinned).
-    """
-
-    speed: float = 0.4
-    height: float = 0.05
-    max_height: float = 0.20
-    window: float = 2.0
-    filter_frames: int = 3
-    touch_height: float = 0.02
-    touch_seconds: float = 0.15
-    touch_distance: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -88,85 +54,6 @@ class SwingClearance:
     height: float = 0.03
     smooth_frames: int = 2
     landing_speed: float = 0.3
-
-
-def _height_above_local_floor(points: np.ndarray, fps: float, window_seconds: float) -> np.ndarray:
-    """(T, K) height of points (T, K, 3) above their local floor (running minimum over the window, smoothed)."""
-    height = points[..., 2]
-    window = max(1, int(round(window_seconds * fps)))
-    local_floor = minimum_filter1d(height, size=window, axis=0, mode="nearest")
-    local_floor = uniform_filter1d(local_floor, size=window, axis=0, mode="nearest")
-    return height - np.minimum(local_floor, height)
-
-
-def detect_foot_contacts(points: np.ndarray, fps: float, params: ContactDetection = ContactDetection()) -> np.ndarray:
-    """(T, K) contact flags of foot points (T, K, 3) (e.g. heels and toes), metres, z-up."""
-    points = np.asarray(points, dtype=np.float64)
-    frames = points.shape[0]
-    height = points[..., 2]
-    global_floor = height.min()
-    speed = point_speeds(uniform_filter1d(points, size=3, axis=0, mode="nearest"), fps)
-    contact = (
-        (_height_above_local_floor(points, fps, params.window) < params.height)
-        & (height - global_floor < params.max_height)
-        & (speed < params.speed)
-    )
-    width = params.filter_frames
-    if width > 1 and frames >= width:
-        contact = median_filter(contact.astype(np.uint8), size=(width, 1), mode="nearest").astype(bool)
-    return contact
-
-
-def extend_contacts(
-    contact: np.ndarray, points: np.ndarray, fps: float, params: ContactDetection = ContactDetection()
-) -> np.ndarray:
-    """Contacts (T, 4) [left heel, left toe, right heel, right toe] grown by height hysteresis.
-
-    Speed-gated labels (a model's or :func:`detect_foot_contacts`) start late when a foot comes down
-    still moving (the heel reaches the floor and skates to a stop) and end early when the toe pushes
-    off: a walk then shows frames with no foot on the floor. Here a point (``points`` (T, 4, 3),
-    metres, z-up) touches the floor in the frames right before or after a contact of *its foot*,
-    whatever its speed, while it stays less than ``params.touch_height`` above its own height at the
-    nearest contact frame and within ``params.touch_distance`` of its position there (horizontally),
-    for at most ``params.touch_seconds`` on either side. (Generated feet plant at slightly different
-    heights from step to step, so the contact's own height is the reference, not a floor level.) Low
-    frames that are not next to a contact (a swing foot skimming the floor)
-    stay swing frames.
-    """
-    contact = np.asarray(contact, dtype=bool)
-    points = np.asarray(points, dtype=np.float64)
-    height = points[..., 2]
-    out = contact.copy()
-    reach = max(0, int(round(params.touch_seconds * fps)))
-    for k in range(contact.shape[1]):
-        seed = contact[:, k - k % 2] | contact[:, k - k % 2 + 1]
-        if not seed.any():
-            continue
-        nearest, distance = nearest_true(seed)
-        shift = np.linalg.norm(points[:, k, :2] - points[nearest, k, :2], axis=-1)
-        near = (distance <= reach) & (height[:, k] < height[nearest, k] + params.touch_height)
-        near &= shift < params.touch_distance
-        runs, _ = label(near | seed)
-        out[:, k] |= near & np.isin(runs, np.unique(runs[seed]))
-    return out
-
-
-def nearest_true(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each frame of ``flags`` (T,) (at least one True): the nearest True frame and the distance
-    to it, frames."""
-    where = np.flatnonzero(flags)
-    t = np.arange(len(flags))
-    after = where[np.searchsorted(where, t).clip(max=len(where) - 1)]
-    before = where[(np.searchsorted(where, t, side="right") - 1).clip(min=0)]
-    nearest = np.where(np.abs(after - t) < np.abs(t - before), after, before)
-    return nearest, np.abs(nearest - t)
-
-
-def contact_segments(contact: np.ndarray, min_frames: int = 2) -> list[tuple[int, int]]:
-    """Maximal runs ``[start, end)`` of ``True`` in a (T,) flag array at least ``min_frames`` long."""
-    flags = np.concatenate([[False], np.asarray(contact, dtype=bool), [False]])
-    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_frames]
 
 
 @dataclass(frozen=True, eq=False)

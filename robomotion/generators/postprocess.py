@@ -22,10 +22,12 @@ Frames: z-up, metres, radians; rotations (w, x, y, z).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
+from robomotion.contacts import ContactDetection, detect_foot_contacts, extend_contacts
 from robomotion.generators.constraints import (
     END_EFFECTOR_CHAINS,
     Constraint,
@@ -34,11 +36,22 @@ from robomotion.generators.constraints import (
     Root2DConstraint,
 )
 from robomotion.generators.features import heading_from_positions
-from robomotion.motion import HumanMotion
+from robomotion.motion import FOOT_CONTACT_ROLES, HumanMotion
 from robomotion.rotations import matrix_to_quat, matrix_to_rotvec, quat_to_matrix, rotvec_to_matrix
 from robomotion.skeleton import Skeleton, forward_kinematics_matrices
 
-__all__ = ["postprocess_motion", "hit_root_constraints", "cleanup_foot_skate", "hit_pose_constraints", "two_bone_ik"]
+__all__ = [
+    "FootCleanup",
+    "clean_feet",
+    "cleanup_foot_skate",
+    "floor_heights",
+    "foot_contacts",
+    "hit_pose_constraints",
+    "hit_root_constraints",
+    "lift_out_of_floor",
+    "postprocess_motion",
+    "two_bone_ik",
+]
 
 #: Two-bone chains (root joint, middle joint, end joint) per end-effector, by skeleton role.
 _LIMBS = {
@@ -183,13 +196,96 @@ def hit_root_constraints(motion: HumanMotion, constraints: Sequence[Root2DConstr
 
 
 # ---------------------------------------------------------------------- 2. feet
-def _pin_curve(positions: np.ndarray, contact: np.ndarray, blend: int) -> tuple[np.ndarray, np.ndarray]:
-    """Targets (T, 3) pinning a point during contact runs, and a 0..1 weight per frame."""
+@dataclass(frozen=True)
+class FootCleanup:
+    """Parameters of the foot cleanup (human scale, metres, seconds; floor z = 0).
+
+    Attributes:
+        detection: contact detection and touchdown/toe-off hysteresis (:mod:`robomotion.contacts`).
+        blend_frames: frames over which a pin fades in before and out after a contact interval.
+        toe_height: height of a toe joint resting on the floor, m.
+        ankle_height: height of an ankle joint above its toe when the foot lies flat, m, used when
+            the motion has no frame with both joints of a foot in contact (else measured there).
+        ankle_height_range: the measured ankle height is clipped to this range, m.
+        lift_frames: the whole-body lift that removes ground penetration is spread over this
+            many frames on either side of a penetrating frame (never less than the penetration).
+    """
+
+    detection: ContactDetection = ContactDetection()
+    blend_frames: int = 4
+    toe_height: float = 0.0
+    ankle_height: float = 0.05
+    ankle_height_range: tuple[float, float] = (0.03, 0.08)
+    lift_frames: int = 3
+
+
+def foot_contacts(
+    motion: HumanMotion, labels: np.ndarray | None = None, params: FootCleanup = FootCleanup()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Contact flags (T, 4) of [left ankle, left toe, right ankle, right toe] and their core frames.
+
+    Core frames (the foot is slow and low) are the union of ``labels`` (e.g. the model's own
+    contact labels, which start late and end early) and :func:`~robomotion.contacts.detect_foot_contacts`
+    on the motion; the contacts add the height hysteresis of
+    :func:`~robomotion.contacts.extend_contacts` (from touchdown while still moving until toe-off).
+    """
+    points = motion.joint_positions(FOOT_CONTACT_ROLES)
+    core = detect_foot_contacts(points, motion.fps, params.detection)
+    if labels is not None:
+        core |= np.asarray(labels, dtype=bool)
+    return extend_contacts(core, points, motion.fps, params.detection), core
+
+
+def floor_heights(points: np.ndarray, core: np.ndarray, params: FootCleanup = FootCleanup()) -> np.ndarray:
+    """(4,) heights of [left ankle, left toe, right ankle, right toe] on the floor, metres.
+
+    A toe rests at ``params.toe_height``; an ankle that far plus its median height above the toe
+    over the frames where both joints of its foot are in contact (``params.ankle_height`` when
+    there are none), clipped to ``params.ankle_height_range``.
+    """
+    heights = np.full(4, params.toe_height)
+    for ankle, toe in ((0, 1), (2, 3)):
+        both = core[:, ankle] & core[:, toe]
+        above = np.median(points[both, ankle, 2] - points[both, toe, 2]) if both.any() else params.ankle_height
+        heights[ankle] += np.clip(above, *params.ankle_height_range)
+    return heights
+
+
+def lift_out_of_floor(motion: HumanMotion, heights: np.ndarray, params: FootCleanup = FootCleanup()) -> HumanMotion:
+    """Raise the whole body in frames where a foot joint is below its floor height (``heights`` (4,)).
+
+    The lift per frame is the deepest penetration, widened by a running maximum and smoothed over
+    ``params.lift_frames`` frames (so it is never below the penetration and has no step); frames
+    far from any penetration keep their height, so no floating is added there.
+    """
+    points = motion.joint_positions(FOOT_CONTACT_ROLES)
+    depth = np.max(heights - points[..., 2], axis=1).clip(min=0.0)
+    if not depth.any():
+        return motion
+    width = 2 * params.lift_frames + 1
+    lift = uniform_filter1d(maximum_filter1d(depth, width, mode="nearest"), width, mode="nearest")
+    root = motion.root_translation.copy()
+    root[:, 2] += np.maximum(lift, depth)
+    return replace(motion, root_translation=root)
+
+
+def _pin_curve(
+    positions: np.ndarray, contact: np.ndarray, core: np.ndarray, height: float | None, blend: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Targets (T, 3) pinning a point during contact runs, and a 0..1 weight per frame.
+
+    Each run is pinned at one position: horizontally the mean over its ``core`` frames (where the
+    foot has stopped; the whole run when it has none), vertically ``height`` (on the floor; None:
+    the same mean).
+    """
     num = len(positions)
     offset = np.zeros_like(positions)
     weight = np.zeros(num)
     for start, end in _runs(contact):
-        pin = positions[start:end].mean(axis=0)
+        still = core[start:end] if core[start:end].any() else np.ones(end - start, dtype=bool)
+        pin = positions[start:end][still].mean(axis=0)
+        if height is not None:
+            pin[2] = height
         offset[start:end] = pin - positions[start:end]
         weight[start:end] = 1.0
         for k in range(1, blend + 1):
@@ -201,30 +297,83 @@ def _pin_curve(positions: np.ndarray, contact: np.ndarray, blend: int) -> tuple[
     return positions + offset * weight[:, None], weight
 
 
-def cleanup_foot_skate(motion: HumanMotion, contacts: np.ndarray | None = None, blend_frames: int = 3) -> HumanMotion:
-    """Pin ankles (leg IK) and toes (ankle rotation) during foot contacts; see the module docstring."""
+def cleanup_foot_skate(
+    motion: HumanMotion,
+    contacts: np.ndarray | None = None,
+    core: np.ndarray | None = None,
+    heights: np.ndarray | None = None,
+    blend_frames: int = FootCleanup.blend_frames,
+) -> HumanMotion:
+    """Pin ankles (leg IK) and toes (ankle rotation) during foot contacts; see the module docstring.
+
+    Args:
+        motion: the motion to clean.
+        contacts: (T, 4) contact flags [left ankle, left toe, right ankle, right toe]; default
+            ``motion.contacts()``.
+        core: (T, 4) frames whose mean position is the pin of their contact run; default ``contacts``.
+        heights: (4,) floor heights of those joints, metres (:func:`floor_heights`); default: each
+            run is pinned at its own mean (core) height.
+        blend_frames: frames over which each pin fades in and out.
+    """
     skeleton = motion.skeleton
     contacts = motion.contacts() if contacts is None else np.asarray(contacts, dtype=bool)
+    core = contacts if core is None else np.asarray(core, dtype=bool)
     local = quat_to_matrix(motion.local_rotations)
     root = motion.root_translation
     for side, (ankle_ch, toe_ch) in (("left", (0, 1)), ("right", (2, 3))):
         hip, knee, ankle, toe = (skeleton.index(f"{side}_{j}") for j in ("hip", "knee", "ankle", "toe"))
         positions, global_mats = _fk(skeleton, local, root)
-        target, weight = _pin_curve(positions[:, ankle], contacts[:, ankle_ch], blend_frames)
+        toe_target, toe_weight = _pin_curve(
+            positions[:, toe], contacts[:, toe_ch], core[:, toe_ch], _get(heights, toe_ch), blend_frames
+        )
+        target, weight = _pin_curve(
+            positions[:, ankle], contacts[:, ankle_ch], core[:, ankle_ch], _get(heights, ankle_ch), blend_frames
+        )
+        # Toe planted, heel not (toe-off): the ankle turns about the pinned toe, one foot length away.
+        length = np.linalg.norm(positions[:, toe] - positions[:, ankle], axis=-1)
+        hinge = toe_target + length[:, None] * _unit(target - toe_target)
+        share = toe_weight * (1.0 - weight)
+        target += share[:, None] * (hinge - target)
+        weight = np.maximum(weight, share)
         if weight.any():
             solved = two_bone_ik(global_mats, positions, (hip, knee, ankle), target)
             global_mats = _blend_globals(global_mats, solved, weight, (hip, knee))
             local = _local_from_global(skeleton, global_mats)
             positions, global_mats = _fk(skeleton, local, root)
-        target, weight = _pin_curve(positions[:, toe], contacts[:, toe_ch], blend_frames)
-        if weight.any():
-            swing = _swing_mats(positions[:, toe] - positions[:, ankle], target - positions[:, ankle])
+        if toe_weight.any():
+            foot = positions[:, toe] - positions[:, ankle]
+            aim = _reachable(toe_target - positions[:, ankle], np.linalg.norm(foot, axis=-1))
             turned = global_mats.copy()
-            turned[:, ankle] = swing @ global_mats[:, ankle]
-            turned[:, toe] = swing @ global_mats[:, toe]
-            global_mats = _blend_globals(global_mats, turned, weight, (ankle, toe))
+            turned[:, [ankle, toe]] = _swing_mats(foot, aim)[:, None] @ global_mats[:, [ankle, toe]]
+            global_mats = _blend_globals(global_mats, turned, toe_weight, (ankle, toe))
             local = _local_from_global(skeleton, global_mats)
     return replace(motion, local_rotations=matrix_to_quat(local))
+
+
+def _reachable(offset: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Offsets (T, 3) from the ankle turned into ones of the foot's ``length`` (T,) with the same height
+    (clipped to the length) and horizontal direction: the toe then reaches its pin height exactly."""
+    dz = np.clip(offset[:, 2], -length, length)
+    across = np.sqrt(np.maximum(length**2 - dz**2, 0.0))
+    return np.concatenate([_unit(offset[:, :2]) * across[:, None], dz[:, None]], axis=-1)
+
+
+def _get(heights: np.ndarray | None, channel: int) -> float | None:
+    return None if heights is None else float(heights[channel])
+
+
+def clean_feet(motion: HumanMotion, labels: np.ndarray | None = None, params: FootCleanup = FootCleanup()) -> HumanMotion:
+    """Contacts from the motion (merged with ``labels``), penetration lift, then foot pinning.
+
+    The returned motion carries the core contacts (``labels`` merged with the detected ones) as
+    ``foot_contacts``; the retargeter adds the touchdown/toe-off hysteresis itself (storing the
+    extended contacts would extend them twice there).
+    """
+    contacts, core = foot_contacts(motion, labels, params)
+    heights = floor_heights(motion.joint_positions(FOOT_CONTACT_ROLES), core, params)
+    motion = lift_out_of_floor(motion, heights, params)
+    motion = cleanup_foot_skate(motion, contacts, core, heights, params.blend_frames)
+    return replace(motion, foot_contacts=core)
 
 
 def _blend_globals(old: np.ndarray, new: np.ndarray, weight: np.ndarray, joints: Sequence[int]) -> np.ndarray:
@@ -327,13 +476,17 @@ def postprocess_motion(
     constraints: Sequence[Constraint] = (),
     contacts: np.ndarray | None = None,
     root_margin: float = 0.04,
+    feet: FootCleanup = FootCleanup(),
 ) -> HumanMotion:
-    """Root path, foot-skate cleanup, then exact pose constraints (see the module docstring)."""
+    """Root path, foot cleanup, then exact pose constraints (see the module docstring).
+
+    ``contacts`` (T, 4) are the model's own labels, merged with contacts detected on the motion.
+    """
     roots = [c for c in constraints if isinstance(c, Root2DConstraint)]
     poses = [c for c in constraints if isinstance(c, (FullBodyConstraint, EndEffectorConstraint))]
     if roots:
         motion = hit_root_constraints(motion, roots, root_margin)
-    motion = cleanup_foot_skate(motion, contacts)
+    motion = clean_feet(motion, contacts, feet)
     if poses:
         motion = hit_pose_constraints(motion, poses)
     return motion

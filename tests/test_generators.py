@@ -15,6 +15,7 @@ import robomotion
 from robomotion.errors import RobomotionError, UnknownNameError
 from robomotion.generators import list_models, resolve_model_name
 from robomotion.generators.constraints import key_poses, root_waypoints
+from robomotion.generators.robomotion_small import smooth_keeping_trends
 
 FEET = ["left_ankle", "left_toe", "right_ankle", "right_toe"]
 
@@ -73,6 +74,22 @@ def test_walk_travels_forward(walk):
     assert travel[0] > 1.5  # 4 s of walking: well over 1.5 m along +x (the start heading)
     feet = walk.joint_positions(FEET)[..., 2]
     assert feet.min() > -0.05 and np.median(feet.min(axis=1)) < 0.06  # feet on the floor
+
+
+def test_smoothing_keeps_straight_lines_to_the_ends():
+    t = np.arange(40, dtype=float)[:, None]
+    line = np.hstack([0.04 * t - 1.0, np.full_like(t, 0.3)])
+    np.testing.assert_allclose(smooth_keeping_trends(line, 2.0), line, atol=1e-12)
+    wiggly = line + 0.01 * np.sin(2.5 * t)
+    assert np.abs(np.diff(smooth_keeping_trends(wiggly, 2.0), 2, axis=0)).max() < np.abs(np.diff(wiggly, 2, axis=0)).max() / 5
+
+
+def test_walk_does_not_brake_at_the_clip_ends(walk):
+    """The root keeps walking up to the first and last frame (no smoothing edge artefact)."""
+    speed = np.linalg.norm(np.diff(walk.root_translation[:, :2], axis=0), axis=1) * walk.fps
+    accel = np.abs(np.diff(speed)) * walk.fps
+    assert accel[:3].max() < 3.0 and accel[-3:].max() < 3.0  # m/s^2; the artefact gave 5-8
+    assert speed[-1] > 0.7 * np.median(speed)
 
 
 def test_jump_leaves_the_ground(model):

@@ -89,6 +89,25 @@ def condition_from_constraints(
     return values, mask
 
 
+def smooth_keeping_trends(signal: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian low-pass along axis 0 that leaves straight lines untouched, also at the ends.
+
+    The signal is extended past each end by point reflection (``2 x[0] - x[k]``), so a
+    channel moving at constant velocity keeps that velocity up to its first and last frame;
+    repeating the end value instead (``mode="nearest"``) would slow a walking root to a stop
+    over the last few frames, an acceleration no real motion has.
+
+    Args:
+        signal: (T, C) values over time.
+        sigma: standard deviation of the Gaussian, frames.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    pad = min(int(4.0 * sigma + 0.5), len(signal) - 1)
+    padded = np.pad(signal, ((pad, pad), (0, 0)), mode="reflect", reflect_type="odd")
+    return gaussian_filter1d(padded, sigma, axis=0, mode="nearest")[pad : pad + len(signal)]
+
+
 class RobomotionSmall(Generator):
     """The embedded diffusion model (see the module docstring).
 
@@ -242,15 +261,13 @@ class RobomotionSmall(Generator):
 
     def _smooth(self, features: np.ndarray) -> np.ndarray:
         """Gaussian low-pass over time: root channels and body channels with their own widths (frames)."""
-        from scipy.ndimage import gaussian_filter1d
-
         widths = self.config["smoothing"]
         out = features.copy()
         root = self.layout.channels("root_xy", "heading", "root_z", "root_vel")
         body = np.setdiff1d(np.arange(self.layout.dim), root)
         for channels, sigma in ((root, widths["root_frames"]), (body, widths["body_frames"])):
             if sigma > 0 and len(features) > 1:
-                out[:, channels] = gaussian_filter1d(features[:, channels], float(sigma), axis=0, mode="nearest")
+                out[:, channels] = smooth_keeping_trends(features[:, channels], float(sigma))
         return out
 
     def _finish(self, features: np.ndarray, request: GenerationRequest, seed: int, sample: int) -> HumanMotion:

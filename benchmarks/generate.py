@@ -82,7 +82,7 @@ def main() -> None:
     default_steps = getattr(model, "defaults", {}).get("num_denoising_steps")
     median, best = speed(model, args.duration, None, args.repeats)
     base_median, base_best = speed(model, args.duration, 100, max(2, args.repeats // 2))
-    print(f"\n| setting | x real time (median) | x real time (best) |\n|---|---|---|")
+    print("\n| setting | x real time (median) | x real time (best) |\n|---|---|---|")
     print(f"| default ({default_steps} steps) | {median:.1f} | {best:.1f} |")
     print(f"| baseline: 100 steps (Kimodo default) | {base_median:.1f} | {base_best:.1f} |")
     print(f"speed-up of the default over the baseline: {median / base_median:.2f}x; goal >= 20x real time: "

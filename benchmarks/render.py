@@ -117,7 +117,7 @@ def main() -> None:
     base_fps = args.frames / base
     print(f"G1 clip of {args.frames} frames at {args.width}x{args.height}, MUJOCO_GL={os.environ['MUJOCO_GL']}, "
           f"median of {args.repeats}")
-    print(f"| what | frames/s | ratio vs baseline |\n|---|---|---|")
+    print("| what | frames/s | ratio vs baseline |\n|---|---|---|")
     for name, seconds, frames in rows:
         fps = frames / seconds
         print(f"| {name} | {fps:.1f} | {fps / base_fps:.2f}x |")

@@ -34,7 +34,6 @@ from robomotion.generators.base import GenerationRequest, Generator
 from robomotion.generators.constraints import (
     END_EFFECTOR_CHAINS,
     Constraint,
-    EndEffectorConstraint,
     FullBodyConstraint,
     Root2DConstraint,
 )

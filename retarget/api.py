@@ -13,6 +13,7 @@ Pipeline (each step in its own module):
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from functools import cache
 
@@ -256,7 +257,10 @@ def _solve_piece(
     hinges = _hinge_names(kinematics)
     home = spec.home_joint_pos[spec.joint_indices(hinges)]
     posture = np.array([mapping.posture_weight(name, config.posture) for name in hinges])
-    solver = WholeClipSolver(kinematics, geometry.capsules, context.pairs, home, config, posture, context.kernel_model)
+    held = np.array([any(fnmatch.fnmatchcase(name, p) for p in config.held_joints) for name in hinges])
+    solver = WholeClipSolver(
+        kinematics, geometry.capsules, context.pairs, home, config, posture, context.kernel_model, held
+    )
     body_names = [kinematics.model.body(b).name for b in range(kinematics.nbody)]
     guess = initial_joint_angles(targets, hinges, home, kinematics.joint_limits, body_names)
     initial = SolverState(targets.root_pos, targets.orient_rot[:, 0], guess)

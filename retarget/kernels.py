@@ -20,7 +20,9 @@ Watched rows (inactive, close to their margin) go into the normal equations with
 (they stiffen the model) and are returned as sparse rows for the solver's step limiter.
 
 Solver coordinates per frame (``nv = 6 + N``): root translation, world-frame root rotation
-increment, hinge angles. Units: metres, radians; z-up world; the floor is z = 0.
+increment, hinge angles. Held coordinates (``KernelTargets.col_map``) are not unknowns: they
+move the kinematics but get no column in the normal equations, which hold ``num_free`` unknowns
+per frame. Units: metres, radians; z-up world; the floor is z = 0.
 """
 
 from __future__ import annotations
@@ -108,6 +110,10 @@ class KernelTargets(NamedTuple):
             allowed height of each capsule in each frame.
         collision_weight, collision_margin, collision_watch: likewise for capsule pairs.
         pair_active: (P,) pairs checked in this phase.
+        watch_stiffen: inactive rows within their watch band are folded into the band matrix too.
+        col_map: (nv,) the unknown (column of the band matrix within a frame) of each solver
+            coordinate, -1 for a held one (not solved for: no rows, no gradient); ``num_free``
+            unknowns per frame.
     """
 
     root_pos: np.ndarray
@@ -134,6 +140,8 @@ class KernelTargets(NamedTuple):
     collision_watch: float
     pair_active: np.ndarray
     watch_stiffen: bool
+    col_map: np.ndarray
+    num_free: int
 
 
 class WatchRows(NamedTuple):
@@ -347,20 +355,25 @@ def _left_jacobian_inverse(phi, out):
 
 # ---------------------------------------------------------------------------------- accumulation
 @njit(cache=True)
-def _accumulate(band, gradient, base, jac, res, rows, cols, ncols, with_gradient):
-    """Add ``J^T J`` (lower band form) and ``J^T r`` of ``rows`` dense rows of ``jac`` over ``cols``."""
+def _accumulate(band, gradient, base, jac, res, rows, cols, ncols, with_gradient, col_map):
+    """Add ``J^T J`` (lower band form) and ``J^T r`` of ``rows`` dense rows of ``jac`` over ``cols``
+    (solver coordinates; ``col_map`` gives their unknowns, held coordinates (-1) are skipped)."""
     for a in range(ncols):
-        ca = cols[a]
+        ca = col_map[cols[a]]
+        if ca < 0:
+            continue
         if with_gradient:
             acc = 0.0
             for k in range(rows):
-                acc += jac[k, ca] * res[k]
+                acc += jac[k, cols[a]] * res[k]
             gradient[base + ca] += acc
         for b in range(a + 1):
-            cb = cols[b]
+            cb = col_map[cols[b]]
+            if cb < 0:
+                continue
             acc = 0.0
             for k in range(rows):
-                acc += jac[k, ca] * jac[k, cb]
+                acc += jac[k, cols[a]] * jac[k, cols[b]]
             band[ca - cb, base + cb] += acc
 
 
@@ -408,14 +421,14 @@ def _capsule_ends(model, pos, rot, ends_a, ends_b):
 
 
 @njit(cache=True)
-def _penalty_row(out, t, base, jac, cols, n, r, active, watch, stiffen):
+def _penalty_row(out, t, base, jac, cols, n, r, active, watch, stiffen, col_map):
     """Fold one penalty row (Jacobian in ``jac[0]``, weighted residual ``r``) into the normal
     equations; an inactive (watched) row is also stored in ``watch``."""
     band, gradient = out
     value = np.empty(1)
     value[0] = r
     if active or stiffen:
-        _accumulate(band, gradient, base, jac, value, 1, cols, n, active)
+        _accumulate(band, gradient, base, jac, value, 1, cols, n, active, col_map)
     if not active:
         frames, residual, watch_cols, watch_vals, count = watch
         index = count[0]
@@ -434,7 +447,6 @@ def _floor_terms(model, targets, t, want, out, watch, geo, jac):
     """Floor rows of frame ``t`` (active: under the margin; watched: a body's lowest capsule within
     the watch band). Returns their cost."""
     pos, rot, axis, anchor, ends_a, ends_b = geo
-    nv = jac.shape[1] - 1
     root = pos[model.root_body]
     ncap = model.cap_body.shape[0]
     heights = np.empty(ncap)
@@ -469,7 +481,9 @@ def _floor_terms(model, targets, t, want, out, watch, geo, jac):
                 h = model.body_hinges[b, i]
                 u, a = axis[h], anchor[h]
                 row[6 + h] = w * (u[0] * (lowest[1] - a[1]) - u[1] * (lowest[0] - a[0]))
-            _penalty_row(out, t, t * nv, jac, cols, n, r, active, watch, targets.watch_stiffen)
+            _penalty_row(
+                out, t, t * targets.num_free, jac, cols, n, r, active, watch, targets.watch_stiffen, targets.col_map
+            )
     return cost
 
 
@@ -478,7 +492,6 @@ def _collision_terms(model, targets, t, want, out, watch, geo, jac):
     """Self-collision rows of frame ``t`` for the phase's pairs (broad phase on bounding spheres).
     Returns their cost."""
     pos, rot, axis, anchor, ends_a, ends_b = geo
-    nv = jac.shape[1] - 1
     reach = targets.collision_margin + targets.collision_watch
     w = targets.collision_weight
     cols = np.empty(model.pair_hinges.shape[1], dtype=np.int64)
@@ -524,7 +537,9 @@ def _collision_terms(model, targets, t, want, out, watch, geo, jac):
             value += u[2] * (ax * normal[1] - ay * normal[0])
             cols[i] = 6 + h
             jac[0, 6 + h] = w * model.pair_signs[pi, i] * value
-        _penalty_row(out, t, t * nv, jac, cols, n, r, active, watch, targets.watch_stiffen)
+        _penalty_row(
+            out, t, t * targets.num_free, jac, cols, n, r, active, watch, targets.watch_stiffen, targets.col_map
+        )
     return cost
 
 
@@ -533,8 +548,7 @@ def _frame_terms(model, targets, t, root_pos, root_rot, joints, want, out, watch
     """Cost of frame ``t``; with ``want`` its rows are folded into ``out`` = (band, gradient)."""
     pos, rot, axis, anchor, ends_a, ends_b = geo
     band, gradient = out
-    nv = jac.shape[1] - 1
-    base = t * nv
+    base = t * targets.num_free
     q = joints[t]
     forward_frame(model, root_pos[t], root_rot[t], q, pos, rot, axis, anchor)
     root = pos[model.root_body]
@@ -568,7 +582,8 @@ def _frame_terms(model, targets, t, root_pos, root_rot, joints, want, out, watch
                 for i in range(model.body_nhinges[b]):
                     h = model.body_hinges[b, i]
                     jac[k, 6 + h] = w * (jinv[k, 0] * axis[h, 0] + jinv[k, 1] * axis[h, 1] + jinv[k, 2] * axis[h, 2])
-            _accumulate(band, gradient, base, jac, res, 3, model.body_cols[b], model.body_ncols[b], True)
+            cols, ncols = model.body_cols[b], model.body_ncols[b]
+            _accumulate(band, gradient, base, jac, res, 3, cols, ncols, True, targets.col_map)
             _clear(jac, model.body_cols[b], model.body_ncols[b])
 
     # Bone vectors (child - parent).
@@ -581,7 +596,8 @@ def _frame_terms(model, targets, t, root_pos, root_rot, joints, want, out, watch
         if want:
             _point_rows(model, c, pos[c], root, axis, anchor, w, jac)
             _point_rows(model, p, pos[p], root, axis, anchor, -w, jac)
-            _accumulate(band, gradient, base, jac, res, 3, targets.limb_cols[s], targets.limb_ncols[s], True)
+            cols, ncols = targets.limb_cols[s], targets.limb_ncols[s]
+            _accumulate(band, gradient, base, jac, res, 3, cols, ncols, True, targets.col_map)
             _clear(jac, targets.limb_cols[s], targets.limb_ncols[s])
 
     # Foot positions.
@@ -593,16 +609,18 @@ def _frame_terms(model, targets, t, root_pos, root_rot, joints, want, out, watch
             cost += res[k] * res[k]
         if want:
             _point_rows(model, b, pos[b], root, axis, anchor, w, jac)
-            _accumulate(band, gradient, base, jac, res, 3, model.body_cols[b], model.body_ncols[b], True)
+            cols, ncols = model.body_cols[b], model.body_ncols[b]
+            _accumulate(band, gradient, base, jac, res, 3, cols, ncols, True, targets.col_map)
             _clear(jac, model.body_cols[b], model.body_ncols[b])
 
     # Posture (diagonal).
     for j in range(q.shape[0]):
         d = q[j] - targets.home[j]
         cost += targets.posture2[j] * d * d
-        if want:
-            gradient[base + 6 + j] += targets.posture2[j] * d
-            band[0, base + 6 + j] += targets.posture2[j]
+        column = targets.col_map[6 + j]
+        if want and column >= 0:
+            gradient[base + column] += targets.posture2[j] * d
+            band[0, base + column] += targets.posture2[j]
 
     if targets.floor_weight > 0.0 or targets.collision_weight > 0.0:
         _capsule_ends(model, pos, rot, ends_a, ends_b)

@@ -20,7 +20,10 @@ kernels (:mod:`~robomotion.retarget.kernels`, one pass over the frames); the smo
 frame t only with frames t-2..t+2, so the Gauss-Newton system is a symmetric band matrix of
 bandwidth ``2 nv``, solved with LAPACK's banded Cholesky (:func:`scipy.linalg.solveh_banded`) in
 O(T nv^3). Each trial step is linearised at once (one kernel pass: its cost and, if it is
-accepted, the next normal equations). Joint limits: projected Newton (joints on a limit that the
+accepted, the next normal equations), unless its predicted gain is below the stopping tolerance
+(the phase most likely ends with it): then its cost alone decides. Joints the caller holds
+(``held``) stay at their home angles and are no unknowns: the band system has ``nf = nv - held``
+columns per frame. Joint limits: projected Newton (joints on a limit that the
 step would push outwards are held for that step; every step is projected onto the limits).
 Inactive penalty rows close to their margin are "watched": they stiffen the model and shorten
 steps that would cross them, which keeps contacts from switching on and off between iterations.
@@ -180,6 +183,8 @@ class WholeClipSolver:
         home_joint_pos: (N,) posture the regulariser pulls towards, rad.
         config: weights and iteration settings.
         posture_weights: (N,) per-joint posture weights (1/rad); default ``config.posture`` for all.
+        held: (N,) joints held at ``home_joint_pos`` instead of solved for (fewer unknowns);
+            default none. They keep their angle in the kinematics but are not unknowns.
         model: the robot's kernel arrays (:func:`~robomotion.retarget.kernels.build_model`), if
             already built.
     """
@@ -193,6 +198,7 @@ class WholeClipSolver:
         config: RetargetConfig,
         posture_weights: np.ndarray | None = None,
         model: KernelModel | None = None,
+        held: np.ndarray | None = None,
     ):
         self.kin = kinematics
         self.capsules = capsules
@@ -204,6 +210,11 @@ class WholeClipSolver:
         self.posture2 = np.asarray(posture_weights, dtype=np.float64) ** 2
         self.config = config
         self.limits = kinematics.joint_limits
+        self.held = np.zeros(kinematics.num_hinges, bool) if held is None else np.asarray(held, dtype=bool)
+        self.free_hinges = np.flatnonzero(~self.held)
+        self.free = np.r_[np.arange(6), 6 + self.free_hinges]  # solver coordinates that are unknowns
+        self.col_map = np.full(kinematics.nv, -1, dtype=np.int64)
+        self.col_map[self.free] = np.arange(len(self.free))
 
     # ------------------------------------------------------------------ phases
     def _problem(
@@ -244,6 +255,8 @@ class WholeClipSolver:
             collision_watch=COLLISION_WATCH_DISTANCE,
             pair_active=pairs,
             watch_stiffen=True,
+            col_map=self.col_map,
+            num_free=len(self.free),
         )
         accel_rows = np.ones((max(targets.num_frames - 2, 0), self.kin.nv))
         accel_rows[:, :3] = impulse_weights(targets.flight)[:, None]  # only the root's translation is impulsive
@@ -253,6 +266,7 @@ class WholeClipSolver:
         if targets.num_frames >= 3 and targets.flight.any():
             near = binary_dilation(targets.flight, iterations=FLIGHT_WINDOW)[1:-1]
             accel_prior[near, :3] = np.diff(targets.root_pos, n=2, axis=0)[near]
+        accel_rows, accel_prior = accel_rows[:, self.free], accel_prior[:, self.free]
         band = self._smooth_band(targets.num_frames, fps, accel_rows)
         return _Problem(kernel, fps, band, accel_rows, accel_prior)
 
@@ -267,10 +281,12 @@ class WholeClipSolver:
 
     def solve(self, targets: RetargetTargets, fps: float, initial: SolverState) -> SolverResult:
         """Minimise the cost from ``initial`` (see the module docstring for the phases)."""
+        joint_pos = np.clip(initial.joint_pos, self.limits[:, 0], self.limits[:, 1]).astype(np.float64)
+        joint_pos[:, self.held] = self.home[self.held]
         state = SolverState(
             np.ascontiguousarray(initial.root_pos, dtype=np.float64),
             np.ascontiguousarray(initial.root_rot, dtype=np.float64),
-            np.clip(initial.joint_pos, self.limits[:, 0], self.limits[:, 1]).astype(np.float64),
+            joint_pos,
         )
         # Start above the floor: a frame whose guess sinks into it by more than LIFT_DEPTH (a kneel,
         # a deep squat) is lifted whole. Floor penalties would otherwise dominate the first iterations, whose steps the
@@ -301,31 +317,36 @@ class WholeClipSolver:
 
     # ------------------------------------------------------------------ smoothness
     def _smooth_weights(self, fps: float) -> tuple[np.ndarray, np.ndarray]:
-        """Per-coordinate weights (nv,) of squared velocities and accelerations (physical units)."""
+        """Per-unknown weights (nf,) of squared velocities and accelerations (physical units)."""
         cfg = self.config
-        accel = np.full(self.kin.nv, cfg.acceleration)
+        accel = np.full(len(self.free), cfg.acceleration)
         accel[:6] = cfg.root_acceleration
-        return np.full(self.kin.nv, (cfg.velocity * fps) ** 2), (accel * fps**2) ** 2
+        return np.full(len(self.free), (cfg.velocity * fps) ** 2), (accel * fps**2) ** 2
 
-    @staticmethod
-    def _smooth_residuals(state: SolverState) -> tuple[np.ndarray, np.ndarray]:
-        """First and second differences (T-1, nv), (T-2, nv) in solver coordinates.
+    def _smooth_residuals(self, state: SolverState) -> tuple[np.ndarray, np.ndarray]:
+        """First and second differences (T-1, nf), (T-2, nf) of the unknown solver coordinates
+        (held joints do not move).
 
         The root rotation's difference is the rotation vector of ``R[t+1] R[t]^T`` (world frame).
         """
         first = np.concatenate(
-            [np.diff(state.root_pos, axis=0), rotation_steps(state.root_rot), np.diff(state.joint_pos, axis=0)], axis=1
+            [
+                np.diff(state.root_pos, axis=0),
+                rotation_steps(state.root_rot),
+                np.diff(state.joint_pos[:, self.free_hinges], axis=0),
+            ],
+            axis=1,
         )
         return first, np.diff(first, axis=0)
 
     def _smooth_band(self, frames: int, fps: float, accel_rows: np.ndarray) -> np.ndarray:
-        """Banded (lower form) Hessian of the smoothness terms, shape (2 nv + 1, T nv).
+        """Banded (lower form) Hessian of the smoothness terms, shape (2 nf + 1, T nf) (nf unknowns per frame).
 
         Diagonals of ``D1^T D1`` (first differences, rows ``x[t+1] - x[t]``) and ``D2^T W D2``
-        (second differences, coefficients 1, -2, 1, 0/1 row weights ``accel_rows`` (T - 2, nv)),
+        (second differences, coefficients 1, -2, 1, 0/1 row weights ``accel_rows`` (T - 2, nf)),
         written out exactly.
         """
-        nv = self.kin.nv
+        nv = len(self.free)
         band = np.zeros((2 * nv + 1, frames * nv))
         if frames < 2:
             return band
@@ -347,8 +368,8 @@ class WholeClipSolver:
         return band
 
     def _smooth_terms(self, state: SolverState, problem: _Problem) -> tuple[float, np.ndarray]:
-        """Smoothness cost and its half-gradient (T, nv)."""
-        grad = np.zeros((state.num_frames, self.kin.nv))
+        """Smoothness cost and its half-gradient (T, nf)."""
+        grad = np.zeros((state.num_frames, len(self.free)))
         if state.num_frames < 2:
             return 0.0, grad
         cv, ca = self._smooth_weights(problem.fps)
@@ -363,7 +384,7 @@ class WholeClipSolver:
     def _linearize(self, state: SolverState, problem: _Problem, capacity: int = 0) -> _Linearization:
         """Cost, band matrix (smoothness included) and half-gradient of the Gauss-Newton model;
         ``capacity``: room for watched rows (at least :data:`WATCH_ROWS_PER_FRAME` per frame)."""
-        frames, nv = state.num_frames, self.kin.nv
+        frames, nv = state.num_frames, len(self.free)
         capacity = max(capacity, WATCH_ROWS_PER_FRAME * frames)
         while True:
             band = problem.smooth_band.copy()
@@ -385,6 +406,20 @@ class WholeClipSolver:
         rows = WatchRows(watch[0][:count], watch[1][:count], watch[2][:count], watch[3][:count])
         return _Linearization(cost + smooth, band, gradient, rows)
 
+    def _expand(self, step: np.ndarray) -> np.ndarray:
+        """(T, nv) step of every solver coordinate from the (T * nf,) step of the unknowns (held: 0)."""
+        full = np.zeros((step.size // len(self.free), self.kin.nv))
+        full[:, self.free] = step.reshape(full.shape[0], -1)
+        return full
+
+    def _cost(self, state: SolverState, problem: _Problem) -> float:
+        """The cost alone (no normal equations)."""
+        empty = np.empty(0)
+        watch = (np.empty(0, np.int64), empty, np.empty((0, 1), np.int64), np.empty((0, 1)), np.zeros(1, np.int64))
+        trajectory = (state.root_pos, state.root_rot, state.joint_pos)
+        cost = clip_terms(self.model, problem.kernel, *trajectory, False, np.empty((1, 1)), empty, watch)
+        return cost + self._smooth_terms(state, problem)[0]
+
     def _apply(self, state: SolverState, step: np.ndarray) -> SolverState:
         root_pos = state.root_pos + step[:, 0:3]
         root_rot = rotvec_to_matrix(step[:, 3:6]) @ state.root_rot
@@ -398,11 +433,12 @@ class WholeClipSolver:
         points out of the box is fixed for the step, so the Gauss-Newton step of the others is not
         spoiled by a move that the limit would cut off anyway.
         """
-        nv, half = self.kin.nv, band.shape[0] - 1
+        nv, half = len(self.free), band.shape[0] - 1
         g = gradient.reshape(-1, nv)[:, 6:]
-        q = state.joint_pos
+        q = state.joint_pos[:, self.free_hinges]
+        low, high = self.limits[self.free_hinges, 0], self.limits[self.free_hinges, 1]
         eps = 1e-9
-        frozen = ((q <= self.limits[:, 0] + eps) & (g > 0)) | ((q >= self.limits[:, 1] - eps) & (g < 0))
+        frozen = ((q <= low + eps) & (g > 0)) | ((q >= high - eps) & (g < 0))
         frames, joints = np.nonzero(frozen)
         if len(frames) == 0:
             return
@@ -436,7 +472,6 @@ class WholeClipSolver:
 
     def _minimize(self, state: SolverState, problem: _Problem) -> tuple[SolverState, int, list[float]]:
         """Levenberg-Marquardt with Nielsen's damping update; returns (state, iterations, costs)."""
-        frames = state.num_frames
         model = self._linearize(state, problem)
         cost = model.cost
         costs = [cost]
@@ -459,12 +494,14 @@ class WholeClipSolver:
                 predicted = float(step @ (damping * diag * step - gradient))
                 if predicted < self.config.tolerance * 0.1 * cost:
                     return state, iterations, costs
-                step = self._limit_step(step.reshape(frames, -1), model.watch)
+                step = self._limit_step(self._expand(step), model.watch)
                 candidate = self._apply(state, step)
-                # Linearised at once: a kernel pass costs little more than the cost alone, and
-                # nearly every step is accepted. Room for twice the watched rows seen so far.
-                candidate_model = self._linearize(candidate, problem, 2 * len(model.watch.frames))
-                candidate_cost = candidate_model.cost
+                # Nearly every step is accepted: linearised at once (room for twice the watched rows
+                # seen so far), unless the model expects too small a gain to go on: then the cost
+                # alone (a third of a kernel pass) decides, and the linearisation waits.
+                final = predicted < self.config.tolerance * cost
+                candidate_model = None if final else self._linearize(candidate, problem, 2 * len(model.watch.frames))
+                candidate_cost = self._cost(candidate, problem) if final else candidate_model.cost
                 if candidate_cost < cost:
                     gain = (cost - candidate_cost) / max(predicted, 1e-300)
                     damping *= max(1.0 / 3.0, 1.0 - (2.0 * min(gain, 1.0) - 1.0) ** 3)
@@ -475,8 +512,11 @@ class WholeClipSolver:
             if not accepted:
                 break
             improvement = (cost - candidate_cost) / max(cost, 1e-12)
-            state, cost, model = candidate, candidate_cost, candidate_model
+            state, cost = candidate, candidate_cost
             costs.append(cost)
             if improvement < self.config.tolerance:
                 break
+            if candidate_model is None:  # the gain was larger than the model expected
+                candidate_model = self._linearize(state, problem, 2 * len(model.watch.frames))
+            model = candidate_model
         return state, iterations, costs

@@ -114,6 +114,8 @@ def test_bad_options_are_clear_errors():
         retarget(motion, acceleraton=1.0)
     with pytest.raises(FormatError, match="contacts"):
         RetargetConfig(contacts="sometimes")
+    with pytest.raises(FormatError, match="joint name patterns"):
+        RetargetConfig(held_joints="*_wrist_*_joint")  # a string, not a sequence of patterns
     with pytest.raises(FormatError, match="source"):
         retarget(motion, contacts="source")
     with pytest.raises(UnknownNameError):
@@ -164,3 +166,12 @@ def test_a_cut_in_the_clip_is_solved_piece_by_piece():
     check_physically_clean(result.quality)
     jump = np.diff(result.motion.root_pos[:, 0])
     assert jump[19] > 3.0 and np.abs(np.delete(jump, 19)).max() < 0.05
+
+
+def test_held_joints_keep_their_home_angle():
+    robot = retarget(waving_motion(frames=8), held_joints=("*_wrist_*_joint",))
+    spec = get_robot("g1")
+    wrists = [i for i, name in enumerate(robot.joint_names) if "wrist" in name]
+    assert len(wrists) == 6
+    home = spec.home_joint_pos[spec.joint_indices(tuple(robot.joint_names[i] for i in wrists))]
+    np.testing.assert_array_equal(robot.joint_pos[:, wrists], np.tile(home, (8, 1)))

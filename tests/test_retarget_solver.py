@@ -72,11 +72,16 @@ def _targets_from_robot(state: SolverState) -> RetargetTargets:
     )
 
 
-def _solver(config: RetargetConfig) -> WholeClipSolver:
+def _solver(config: RetargetConfig, held: np.ndarray | None = None) -> WholeClipSolver:
     context = robot_context("g1")
-    return WholeClipSolver(
-        context.geometry.kinematics, context.geometry.capsules, context.pairs, context.spec.home_joint_pos, config
-    )
+    geometry, home = context.geometry, context.spec.home_joint_pos
+    return WholeClipSolver(geometry.kinematics, geometry.capsules, context.pairs, home, config, held=held)
+
+
+def _wrists() -> np.ndarray:
+    """(N,) the G1's wrist joints (held at home by default)."""
+    model = robot_context("g1").geometry.kinematics.model
+    return np.array(["wrist" in model.joint(j).name for j in range(1, model.njnt)])
 
 
 def test_ik_recovers_a_g1_motion_from_its_own_body_poses(rng):
@@ -95,12 +100,14 @@ def test_ik_recovers_a_g1_motion_from_its_own_body_poses(rng):
     assert np.abs(result.state.root_pos - truth.root_pos).max() < 0.01
 
 
-def test_gradient_matches_finite_differences(rng):
-    """The half-gradient assembled by the solver (targets, posture, smoothness) is exact."""
+@pytest.mark.parametrize("held", [False, True], ids=["all-joints", "wrists-held"])
+def test_gradient_matches_finite_differences(rng, held):
+    """The half-gradient assembled by the solver (targets, posture, smoothness) is exact, also over
+    the unknowns left when the wrists are held."""
     fps = 30.0
     truth = _smooth_g1_motion(6, fps, rng)
     targets = _targets_from_robot(truth)
-    solver = _solver(RetargetConfig(acceleration=0.01, velocity=0.01))
+    solver = _solver(RetargetConfig(acceleration=0.01, velocity=0.01), _wrists() if held else None)
     noise = rng.normal(scale=0.05, size=truth.joint_pos.shape)
     state = SolverState(truth.root_pos + 0.01, truth.root_rot, truth.joint_pos + noise)
     margins = np.zeros((targets.num_frames, len(solver.model.cap_body)))
@@ -108,13 +115,30 @@ def test_gradient_matches_finite_differences(rng):
     linearization = solver._linearize(state, problem)
     cost, gradient = linearization.cost, linearization.gradient
     eps = 1e-6
-    for k in (0, 4, 8, 20, 34):
+    free = len(solver.free)
+    assert gradient.shape == (6 * free,)
+    for k in (0, 4, 8, 20, free - 1):
         for frame in (0, 3):
             step = np.zeros((6, solver.kin.nv))
-            step[frame, k] = eps
+            step[frame, solver.free[k]] = eps
             moved = SolverState(*solver.kin.integrate(state.root_pos, state.root_rot, state.joint_pos, step))
             numeric = (solver._linearize(moved, problem).cost - cost) / eps
-            assert numeric == pytest.approx(2 * gradient[frame * solver.kin.nv + k], rel=1e-3, abs=1e-3)
+            assert numeric == pytest.approx(2 * gradient[frame * free + k], rel=1e-3, abs=1e-3)
+
+
+def test_held_joints_stay_at_home_and_the_others_are_solved(rng):
+    fps = 30.0
+    truth = _smooth_g1_motion(12, fps, rng)
+    held = _wrists()
+    home = get_robot("g1").home_joint_pos
+    truth.joint_pos[:, held] = home[held]  # a motion the held solver can reach
+    targets = _targets_from_robot(truth)
+    solver = _solver(RetargetConfig(posture=0.01, tolerance=1e-3, max_iterations=30), held)
+    assert len(solver.free) == solver.kin.nv - held.sum() == 29
+    start = SolverState(truth.root_pos + 0.05, truth.root_rot, np.tile(home, (12, 1)) + 0.1)
+    result = solver.solve(targets, fps, start)
+    assert np.array_equal(result.state.joint_pos[:, held], truth.joint_pos[:, held])
+    assert np.abs(result.state.joint_pos - truth.joint_pos).max() < 0.05
 
 
 def test_far_and_unreachable_targets_give_a_finite_best_effort(rng):

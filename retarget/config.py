@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from robomotion.errors import FormatError
-from robomotion.retarget.contacts import ContactDetection, SwingClearance
+from robomotion.contacts import ContactDetection
+from robomotion.retarget.contacts import SwingClearance
 
 __all__ = ["RetargetConfig"]
 

@@ -1,8 +1,9 @@
-"""Foot contacts on the source motion and the foot-lock plan derived from them.
+"""The foot-lock plan derived from the source motion's foot contacts.
 
-* :func:`detect_foot_contacts`, :func:`extend_contacts`, :func:`contact_segments`,
-  :func:`nearest_true`, :class:`ContactDetection`: re-exported from :mod:`robomotion.contacts`
-  (the core layer; the generator's post-processing uses them too).
+Contacts themselves are detected in the core layer (:mod:`robomotion.contacts`:
+:func:`~robomotion.contacts.detect_foot_contacts`, :func:`~robomotion.contacts.extend_contacts`),
+which the generator's post-processing uses too.
+
 * :func:`lock_feet`: turns per-frame foot targets into planted targets: inside each contact
   segment the foot is fixed to one pose (mean position, mean heading, flat on the floor); next to
   a segment the swing targets blend back to the source over a few frames, so the foot neither
@@ -18,18 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robomotion.contacts import ContactDetection, contact_segments, detect_foot_contacts, extend_contacts, nearest_true
+from robomotion.contacts import contact_segments
 
-__all__ = [
-    "ContactDetection",
-    "FootLock",
-    "SwingClearance",
-    "contact_segments",
-    "detect_foot_contacts",
-    "extend_contacts",
-    "lock_feet",
-    "nearest_true",
-]
+__all__ = ["FootLock", "SwingClearance", "lock_feet"]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from robomotion.errors import FormatError
 from robomotion.retarget.collision import CapsuleSet
-from robomotion.retarget.contacts import SwingClearance, contact_segments, lock_feet, nearest_true
+from robomotion.contacts import contact_segments, nearest_true
+from robomotion.retarget.contacts import SwingClearance, lock_feet
 from robomotion.retarget.fk import TreeKinematics
 from robomotion.retarget.mapping import Mapping
 from robomotion.skeleton import Skeleton

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from robomotion.errors import FormatError, UnknownNameError
-from robomotion.retarget.contacts import ContactDetection, contact_segments, detect_foot_contacts, lock_feet
+from robomotion.contacts import ContactDetection, contact_segments, detect_foot_contacts
+from robomotion.retarget.contacts import lock_feet
 from robomotion.retarget.mapping import list_mappings, load_mapping, mapping_for_skeleton
 from robomotion.skeletons import get_skeleton
 
@@ -111,7 +112,7 @@ def _heel_and_toe(heel_z: np.ndarray, heel_x: np.ndarray) -> np.ndarray:
 def test_extend_contacts_starts_a_contact_at_touchdown_not_when_the_foot_stops():
     """A generated walk's heel reaches the floor while still moving (skating to a stop): speed-gated
     labels start late; height hysteresis starts the contact where the heel is down."""
-    from robomotion.retarget.contacts import extend_contacts
+    from robomotion.contacts import extend_contacts
 
     frames = 30
     heel_x = np.r_[np.linspace(0.0, 0.6, 14), 0.6 + 0.06 * np.arange(1, 5), np.full(12, 0.84)]  # skates 24 cm
@@ -127,7 +128,7 @@ def test_extend_contacts_starts_a_contact_at_touchdown_not_when_the_foot_stops()
 
 def test_extend_contacts_leaves_a_skimming_swing_alone():
     """A swing foot that dips near the floor far from any contact of that foot stays a swing foot."""
-    from robomotion.retarget.contacts import extend_contacts
+    from robomotion.contacts import extend_contacts
 
     frames = 40
     heel_x = np.linspace(0.0, 1.6, frames)

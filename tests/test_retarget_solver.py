@@ -169,7 +169,7 @@ def test_limit_joint_speed_caps_every_step():
 def test_initial_guess_reads_limb_angles_off_the_targets():
     """A person in the SMPL-X T-pose: arms straight out sideways, legs straight down."""
     from robomotion.motion import HumanMotion
-    from robomotion.retarget.contacts import detect_foot_contacts
+    from robomotion.contacts import detect_foot_contacts
     from robomotion.retarget.initial import initial_joint_angles
     from robomotion.retarget.mapping import load_mapping
     from robomotion.retarget.scaling import HumanPoints, build_targets

@@ -30,9 +30,9 @@ import time
 import gymnasium
 import mujoco
 import numpy as np
-
 import robomotion.envs  # noqa: F401  (registers the environment)
-from robomotion.envs.tracking import G1TrackingEnv
+from robomotion.envs.tracking.env import G1TrackingEnv
+
 from robomotion.robots import get_robot
 
 

@@ -93,7 +93,7 @@ def main() -> None:
         generated += model(prompt, duration=5.0, num_samples=args.samples, seed=0, progress=False)
     real = []
     if args.data:
-        from robomotion.train import load_training_clips
+        from robomotion.generators.train import load_training_clips
 
         real = [clip.motion for clip in load_training_clips(args.data, model.skeleton.name, progress=False)]
     print()

@@ -4,9 +4,9 @@ Three measurements on the same G1 walking-in-place clip, the same size and the s
 
 * ``baseline``: a plain ``mujoco.Renderer`` loop with MuJoCo's *default* quality settings
   (4x offscreen multisampling, shadows on): set qpos, ``mj_forward``, ``update_scene``, ``render``.
-* ``render_frames``: :func:`robomotion.render.render_frames` (fast settings: no multisampling, no
+* ``render_frames``: :func:`robomotion.visual.render.render_frames` (fast settings: no multisampling, no
   shadows; foot-contact discs; kinematics only), frames kept in memory.
-* ``render_video``: :func:`robomotion.render.render_video` to an H.264 mp4 (encoding included).
+* ``render_video``: :func:`robomotion.visual.render.render_video` to an H.264 mp4 (encoding included).
 
 Plus a human skeleton (SMPL-X 22 capsules drawn into the scene) and side by side (two views per
 frame). Each figure is the median of ``--repeats`` runs after one warm-up; the ratio is
@@ -30,10 +30,10 @@ import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 
 from robomotion import HumanMotion, RobotMotion, get_skeleton  # noqa: E402
-from robomotion.render import render_frames, render_video  # noqa: E402
-from robomotion.render_scene import CameraPath  # noqa: E402
 from robomotion.robots import get_robot  # noqa: E402
 from robomotion.rotations import quat_from_rotvec  # noqa: E402
+from robomotion.visual.render import render_frames, render_video  # noqa: E402
+from robomotion.visual.scene import CameraPath  # noqa: E402
 
 
 def g1_clip(frames: int, fps: float = 30.0) -> RobotMotion:

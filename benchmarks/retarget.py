@@ -31,10 +31,10 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gmr_baseline import GMRBaseline  # noqa: E402
-
-from robomotion.formats import load_motion  # noqa: E402
 from robomotion.retarget import retarget, retarget_with_report  # noqa: E402
 from robomotion.retarget.quality import evaluate_retarget  # noqa: E402
+
+from robomotion.formats import load_motion  # noqa: E402
 
 MOCAP_CLIPS = (
     "cmu_8action_test_walking_1",

@@ -20,9 +20,9 @@ import time
 from dataclasses import replace
 
 import numpy as np
-
 from robomotion.envs import ValidationConfig, validate
-from robomotion.envs.contact_wrench import nnls_per_problem, solve_contact_wrenches
+from robomotion.envs.validation.contact_wrench import nnls_per_problem, solve_contact_wrenches
+
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot
 from robomotion.robots.kinematics import forward_kinematics

@@ -3,7 +3,10 @@
 * :func:`validate`: can the G1 physically track a reference? Kinematic, dynamic and closed-loop
   checks in MuJoCo, with a pass/warn/fail verdict (``robomotion validate``).
 * ``robomotion/G1Tracking-v0``: a Gymnasium imitation environment (BeyondMimic-style tracking),
-  registered when this package is imported.
+  registered when ``robomotion`` is imported (:mod:`robomotion.registration`).
+
+Two rooms that never import each other: :mod:`robomotion.envs.validation` and
+:mod:`robomotion.envs.tracking`. Importing validation does not import gymnasium.
 """
 
 from __future__ import annotations
@@ -11,20 +14,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import gymnasium
-
 ENV_ID = "robomotion/G1Tracking-v0"
 
-if ENV_ID not in gymnasium.registry:
-    gymnasium.register(id=ENV_ID, entry_point="robomotion.envs.tracking:G1TrackingEnv")
-
 _LAZY = {
-    "validate": "robomotion.envs.validation",
-    "ValidationReport": "robomotion.envs.validation",
-    "ValidationConfig": "robomotion.envs.validation",
-    "G1TrackingEnv": "robomotion.envs.tracking",
-    "TrackingConfig": "robomotion.envs.tracking_config",
-    "MotionLibrary": "robomotion.envs.motion_library",
+    "validate": "robomotion.envs.validation.api",
+    "ValidationReport": "robomotion.envs.validation.api",
+    "ValidationConfig": "robomotion.envs.validation.config",
+    "G1TrackingEnv": "robomotion.envs.tracking.env",
+    "TrackingConfig": "robomotion.envs.tracking.config",
+    "MotionLibrary": "robomotion.envs.tracking.motion_library",
 }
 
 __all__ = ["ENV_ID", *_LAZY]

@@ -51,10 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"play_policy needs stable-baselines3: pip install 'robomotion[rl]' ({exc})", file=sys.stderr)
         return 2
     import imageio.v2 as imageio
+    from robomotion.envs.tracking.config import TrackingConfig
+    from robomotion.envs.tracking.env import G1TrackingEnv
     from tqdm import tqdm
 
-    from robomotion.envs.tracking import G1TrackingEnv
-    from robomotion.envs.tracking_config import TrackingConfig
     from robomotion.robots import get_robot
 
     run = json.loads((args.run / "run.json").read_text())

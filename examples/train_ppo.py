@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     import robomotion.envs  # noqa: F401  (registers the environment)
-    from robomotion.envs.tracking_config import TrackingConfig
+    from robomotion.envs.tracking.config import TrackingConfig
 
     torch.set_num_threads(args.threads)
     output: Path = args.output

@@ -3,7 +3,7 @@
 Pipeline (each step in its own module):
 
 1. :mod:`~robomotion.retarget.mapping`: pick the mapping file of the source skeleton.
-2. :mod:`~robomotion.contacts`: foot contacts (the motion's own labels or detected).
+2. :mod:`~robomotion.foot_contacts`: foot contacts (the motion's own labels or detected).
 3. :mod:`~robomotion.retarget.scaling`: per-limb scaling to the robot, ground alignment, foot locks.
 4. :mod:`~robomotion.retarget.solver`: whole-clip IK on the robot's MJCF (limits, floor,
    self-collision, smoothness), then motor speed limits; a clip with cuts (root teleports) is
@@ -18,20 +18,21 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
-
-from robomotion.errors import FormatError
-from robomotion.motion import FOOT_CONTACT_ROLES, HumanMotion, RobotMotion
 from robomotion.retarget.collision import self_collision_pairs
 from robomotion.retarget.config import RetargetConfig
-from robomotion.contacts import detect_foot_contacts, extend_contacts
 from robomotion.retarget.fk import TreeKinematics
 from robomotion.retarget.initial import initial_joint_angles
 from robomotion.retarget.kernels import KernelModel, build_model
 from robomotion.retarget.mapping import Mapping, load_mapping, mapping_for_skeleton
 from robomotion.retarget.quality import RetargetQuality, evaluate_retarget
-from robomotion.retarget.scaling import HumanPoints, RetargetTargets, RobotGeometry, build_targets, concatenate_targets
+from robomotion.retarget.robot_geometry import RobotGeometry
+from robomotion.retarget.scaling import HumanPoints, RetargetTargets, build_targets, concatenate_targets
 from robomotion.retarget.solver import SolverState, WholeClipSolver, limit_joint_speed
+from threadpoolctl import ThreadpoolController
+
+from robomotion.errors import FormatError
+from robomotion.foot_contacts import detect_foot_contacts, extend_contacts
+from robomotion.motion import FOOT_CONTACT_ROLES, HumanMotion, RobotMotion
 from robomotion.robots import RobotSpec, get_robot
 from robomotion.rotations import matrix_to_quat
 

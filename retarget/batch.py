@@ -103,11 +103,11 @@ def retarget_file(source: Path, output: Path, robot: str, format_name: str, opti
     """Retarget one file; errors become a failed :class:`BatchItem` (never raised)."""
     import time
 
+    from robomotion.retarget.api import retarget_with_report
     from threadpoolctl import threadpool_limits
 
     from robomotion.formats import load_motion, save_motion
     from robomotion.motion import HumanMotion
-    from robomotion.retarget.api import retarget_with_report
 
     start = time.perf_counter()
     try:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
+from robomotion.retarget.foot_locks import SwingClearance
+
 from robomotion.errors import FormatError
-from robomotion.contacts import ContactDetection
-from robomotion.retarget.contacts import SwingClearance
+from robomotion.foot_contacts import ContactDetection
 
 __all__ = ["RetargetConfig"]
 

@@ -14,7 +14,6 @@ Frames: z-up world; the bone directions are unit vectors in world coordinates.
 from __future__ import annotations
 
 import numpy as np
-
 from robomotion.retarget.scaling import RetargetTargets
 
 __all__ = ["initial_joint_angles"]

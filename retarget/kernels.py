@@ -31,7 +31,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-
 from robomotion.retarget.collision import CapsuleSet, segment_closest_points
 from robomotion.retarget.fk import TreeKinematics
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import mujoco
 import numpy as np
+from robomotion.retarget.collision import CapsuleSet
 
 from robomotion.atomic import write_text
 from robomotion.errors import FormatError
 from robomotion.motion import RobotMotion
-from robomotion.retarget.collision import CapsuleSet
 from robomotion.robots import get_robot
 from robomotion.robots.kinematics import qpos_from_motion
 

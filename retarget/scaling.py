@@ -15,10 +15,11 @@ Steps (all vectorised over frames):
    source contacts the flat sole must touch z = 0, so a smooth vertical offset (interpolated
    between contact frames, which also removes slow floor drift in the capture) is added. In a
    flight (no foot in contact) the vertical displacement stays unscaled (linear blend between
-   take-off and landing, eased in over the contact frames next to them: :func:`flight_correction`),
+   take-off and landing, eased in over the contact frames next to them:
+   :func:`~robomotion.retarget.flight.flight_correction`),
    so a jump falls at g, not at ``scale * g``.
 5. **Feet**: foot heading and pitch from the ankle->toe direction (pitch relative to the clip's
-   own flat-foot pitch), then :func:`~robomotion.retarget.contacts.lock_feet` plants each foot
+   own flat-foot pitch), then :func:`~robomotion.retarget.foot_locks.lock_feet` plants each foot
    during its contact segments.
 
 Conventions: z-up world, +x forward, metres, radians; rotation matrices act on column vectors.
@@ -29,27 +30,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from robomotion.retarget.flight import flight_correction, flight_frames
+from robomotion.retarget.foot_locks import SwingClearance, lock_feet
+from robomotion.retarget.mapping import Mapping
+from robomotion.retarget.robot_geometry import RobotGeometry
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from robomotion.errors import FormatError
-from robomotion.retarget.collision import CapsuleSet
-from robomotion.contacts import contact_segments, nearest_true
-from robomotion.retarget.contacts import SwingClearance, lock_feet
-from robomotion.retarget.fk import TreeKinematics
-from robomotion.retarget.mapping import Mapping
+from robomotion.foot_contacts import nearest_true
 from robomotion.skeleton import Skeleton
-
-#: Standard gravity, m/s^2.
-GRAVITY = 9.81
 
 __all__ = [
     "HumanPoints",
     "RetargetTargets",
-    "RobotGeometry",
     "build_targets",
     "concatenate_targets",
-    "flight_correction",
-    "flight_frames",
     "frame_from_axes",
     "sole_clearance",
 ]
@@ -106,60 +101,6 @@ class HumanPoints:
 
     def rest_point(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
         return self.skeleton.rest_positions()[self.skeleton.indices(list(names))].mean(axis=0)
-
-
-@dataclass(frozen=True, eq=False)
-class RobotGeometry:
-    """The robot measured at its zero pose (root at the origin, identity orientation).
-
-    Attributes:
-        kinematics: batched kinematics of the model.
-        capsules: its collision capsules.
-        pos0: (nbody, 3) body origins at the zero pose, m.
-        rot0: (nbody, 3, 3) body orientations at the zero pose.
-    """
-
-    kinematics: TreeKinematics
-    capsules: CapsuleSet
-    pos0: np.ndarray
-    rot0: np.ndarray
-
-    @classmethod
-    def from_kinematics(cls, kinematics: TreeKinematics) -> RobotGeometry:
-        pose = kinematics.forward(np.zeros((1, 3)), np.eye(3)[None], kinematics.hinge_qpos0[None])
-        return cls(kinematics, CapsuleSet.from_model(kinematics.model), pose.pos[0], pose.rot[0])
-
-    def body(self, name: str) -> int:
-        import mujoco
-
-        body = mujoco.mj_name2id(self.kinematics.model, mujoco.mjtObj.mjOBJ_BODY, name)
-        if body < 0:
-            raise FormatError(f"the robot model has no body '{name}'", field="robot_body")
-        return body
-
-    def local(self, frame_body: int, body: int) -> np.ndarray:
-        """Origin of ``body`` in the frame of ``frame_body`` at the zero pose, m."""
-        return self.rot0[frame_body].T @ (self.pos0[body] - self.pos0[frame_body])
-
-    def distance(self, a: int, b: int) -> float:
-        return float(np.linalg.norm(self.pos0[a] - self.pos0[b]))
-
-    def nearest_ancestor(self, body: int, candidates: list[int]) -> int:
-        """The closest ancestor of ``body`` (or itself) among ``candidates``."""
-        parent = self.kinematics.parent
-        b = body
-        while b != 0:
-            if b in candidates:
-                return b
-            b = int(parent[b])
-        raise FormatError(f"body {body} has no ancestor among {candidates}", field="robot_body")
-
-    def planted_height(self, foot_body: int) -> float:
-        """Height of the foot body origin when its sole lies flat on z = 0, m."""
-        index = self.capsules.indices_on_bodies(np.array([foot_body]))
-        if len(index) == 0:
-            raise FormatError(f"foot body {foot_body} has no collision geoms", field="robot_body")
-        return -self.capsules.lowest_local_z(index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,77 +231,6 @@ def _ground_offset(sole_height: np.ndarray, contact: np.ndarray, fps: float, smo
     return offset
 
 
-def flight_frames(height: np.ndarray, in_contact: np.ndarray, fps: float) -> np.ndarray:
-    """(T,) frames of the source's flights: no foot in contact *and* the hips falling freely.
-
-    Within each run of frames without contact, the flight is the span from the first to the last
-    frame whose hip height (T,), m, accelerates downwards faster than ``g / 2`` (centred second
-    differences), if the run's mean acceleration is below ``-g / 2`` too. Frames at the ends of the
-    run where the hips still accelerate upwards are the toes pushing off or landing (contact labels
-    come from thresholds and miss them): they stay ground frames. Short gaps in the contact labels of
-    a walk (both feet briefly unlabelled around heel strike) are not flights: the hips do not fall there.
-    """
-    contact = np.asarray(in_contact, dtype=bool)
-    frames = len(contact)
-    flight = np.zeros(frames, dtype=bool)
-    if frames < 3:
-        return flight
-    acceleration = np.zeros(frames)
-    acceleration[1:-1] = np.diff(np.asarray(height, dtype=np.float64), n=2) * fps**2
-    for start, end in contact_segments(~contact, min_frames=1):
-        lo, hi = max(start, 1), min(end, frames - 1)
-        if hi <= lo or acceleration[lo:hi].mean() >= -0.5 * GRAVITY:
-            continue
-        falling = lo + np.flatnonzero(acceleration[lo:hi] < -0.5 * GRAVITY)
-        flight[falling[0] : falling[-1] + 1] = True
-    return flight
-
-
-def flight_correction(height: np.ndarray, scale: float, flight: np.ndarray, blend_frames: int) -> np.ndarray:
-    """(T,) vertical shift, m, that makes the scaled hip height ``scale * height`` ballistic in flight.
-
-    Scaling the human's hip height (T,) by the leg ratio ``scale`` also scales gravity: in a flight
-    (``flight`` (T,), see :func:`flight_frames`) the robot would fall at ``scale * g``. Writing the
-    scaled height as ``height + c`` with ``c = (scale - 1) * height``, each flight keeps the human's
-    vertical *displacement* unscaled: inside it ``c`` is replaced by the straight line between its
-    values at take-off and landing (the frames before and after it). A line adds no acceleration,
-    so the flight falls at the human's ``-g``, and the height is continuous with the ground phases.
-    The human leaves the ground ``(1 - scale)`` times its take-off speed faster than the scaled
-    robot would, so over ``blend_frames`` ground frames before take-off (and after landing) ``c``
-    is blended into that line with a smoothstep: the extra push comes from the floor, and the
-    height is C1 at take-off and landing. A ground phase between two flights is shared half and
-    half; before the first and after the last ground frame the correction is held constant.
-    Ground phases away from flights get no shift.
-    """
-    frames = len(height)
-    flight = np.asarray(flight, dtype=bool)
-    shift = np.zeros(frames)
-    if not flight.any() or flight.all():
-        return shift
-    c = (scale - 1.0) * np.asarray(height, dtype=np.float64)
-    t = np.arange(frames)
-    ground_runs = contact_segments(~flight, min_frames=1)
-    for start, end in contact_segments(flight, min_frames=1):
-        takeoff, landing = start - 1, end
-        bounded = takeoff >= 0 and landing < frames
-        slope = (c[landing] - c[takeoff]) / (landing - takeoff) if bounded else 0.0
-        anchor = takeoff if takeoff >= 0 else landing
-        line = c[anchor] + slope * (t - anchor)
-        shift[start:end] = line[start:end] - c[start:end]
-        for edge, direction in ((takeoff, -1), (landing, 1)):
-            if not 0 <= edge < frames:
-                continue
-            first, last = next((a, b) for a, b in ground_runs if a <= edge < b)
-            between_flights = first > 0 and last < frames
-            span = min(blend_frames, (last - first) // 2 if between_flights else last - first)
-            if span < 1:
-                continue
-            u = np.arange(span) / span  # 0 at the flight's edge, towards 1 away from it
-            index = edge + direction * np.arange(span)
-            shift[index] = (1.0 - u * u * (3.0 - 2.0 * u)) * (line[index] - c[index])
-    return shift
-
-
 def _keypoints(
     human: HumanPoints,
     mapping: Mapping,
@@ -442,7 +312,7 @@ def _foot_targets(
 
     Heading and pitch come from the ankle-to-toe direction (pitch relative to the clip's own
     flat-foot pitch, measured on frames where heel and toe both touch); contact segments are
-    locked (:func:`~robomotion.retarget.contacts.lock_feet`); every target keeps the sole the
+    locked (:func:`~robomotion.retarget.foot_locks.lock_feet`); every target keeps the sole the
     :func:`sole_clearance` above z = 0 (a moving sole clears the floor), which is also returned.
     """
     caps = geometry.capsules

@@ -43,9 +43,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, solveh_banded
-from scipy.ndimage import binary_dilation
-
 from robomotion.retarget.collision import CapsuleSet
 from robomotion.retarget.config import RetargetConfig
 from robomotion.retarget.fk import TreeKinematics
@@ -61,6 +58,9 @@ from robomotion.retarget.kernels import (
     rotation_steps,
 )
 from robomotion.retarget.scaling import RetargetTargets
+from scipy.linalg import LinAlgError, solveh_banded
+from scipy.ndimage import binary_dilation
+
 from robomotion.rotations import rotvec_to_matrix
 
 __all__ = ["SolverResult", "SolverState", "WholeClipSolver", "limit_joint_speed"]

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from robomotion import registration as _registration
 from robomotion.errors import BackendUnavailableError, FormatError, RobomotionError, UnknownNameError
 from robomotion.motion import HumanMotion, RobotMotion
 from robomotion.skeleton import Skeleton
 from robomotion.skeletons import get_skeleton, list_skeletons
+
+_registration.install()  # gymnasium.make("robomotion/G1Tracking-v0") works after `import robomotion`
 
 __version__ = "0.1.0"
 

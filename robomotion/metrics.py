@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from robomotion.contacts import contacts_from_positions, point_speeds
+from robomotion.foot_contacts import contacts_from_positions, point_speeds
 from robomotion.motion import FOOT_CONTACT_ROLES, HumanMotion
 
 __all__ = ["MBenchMetrics", "FootSkateMetrics", "mbench_metrics", "foot_skate_metrics", "summarize"]

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from robomotion.contacts import DEFAULT_HEIGHT_THRESHOLD, DEFAULT_SPEED_THRESHOLD, contacts_from_positions
 from robomotion.errors import FormatError
+from robomotion.foot_contacts import DEFAULT_HEIGHT_THRESHOLD, DEFAULT_SPEED_THRESHOLD, contacts_from_positions
 from robomotion.rotations import (
     quat_conjugate,
     quat_continuous,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from robomotion.envs.tracking.observations import ObservationNoise, policy_layout, pose_in_frame, privileged_layout
+from robomotion.envs.tracking.reset_noise import ResetNoise, perturb_state
+from robomotion.envs.tracking.sampler import SamplingConfig, StartSampler
 
-from robomotion.envs.reset_noise import ResetNoise, perturb_state
-from robomotion.envs.observations import ObservationNoise, policy_layout, pose_in_frame, privileged_layout
-from robomotion.envs.start_sampler import SamplingConfig, StartSampler
 from robomotion.rotations import (
     matrix_to_6d,
     quat_angle,

@@ -13,11 +13,11 @@ from dataclasses import replace
 import mujoco
 import numpy as np
 import pytest
+from robomotion.envs.tracking.config import TrackingConfig
+from robomotion.envs.tracking.env import G1TrackingEnv
+from robomotion.envs.tracking.observations import ObservationNoise, policy_layout
+from robomotion.envs.tracking.terms import REWARD_TERMS, RewardConfig, TerminationConfig
 
-from robomotion.envs.observations import ObservationNoise, policy_layout
-from robomotion.envs.tracking import G1TrackingEnv
-from robomotion.envs.tracking_config import TrackingConfig
-from robomotion.envs.tracking_terms import REWARD_TERMS, RewardConfig, TerminationConfig
 from robomotion.robots import get_robot
 from robomotion.rotations import (
     matrix_to_6d,

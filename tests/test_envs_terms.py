@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from robomotion.envs.tracking_terms import (
+from robomotion.envs.tracking.terms import (
     REWARD_TERMS,
     RewardConfig,
     anchor_height_failed,
@@ -19,6 +18,7 @@ from robomotion.envs.tracking_terms import (
     squared_norm,
     tracking_errors,
 )
+
 from robomotion.rotations import (
     quat_apply,
     quat_conjugate,

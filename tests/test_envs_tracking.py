@@ -9,13 +9,13 @@ from dataclasses import replace
 import gymnasium
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
-
 import robomotion.envs
-from robomotion.envs.motion_library import MotionLibrary
-from robomotion.envs.tracking import G1TrackingEnv
-from robomotion.envs.tracking_config import TrackingConfig
-from robomotion.envs.tracking_terms import TerminationConfig
+from gymnasium.utils.env_checker import check_env
+from robomotion.envs.tracking.config import TrackingConfig
+from robomotion.envs.tracking.env import G1TrackingEnv
+from robomotion.envs.tracking.motion_library import MotionLibrary
+from robomotion.envs.tracking.terms import TerminationConfig
+
 from robomotion.errors import FormatError, RobomotionError
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from robomotion.generators.constraints import EndEffectorConstraint, FullBodyConstraint, Root2DConstraint
 from robomotion.generators.dataset import _swap_name, mirror_motion, mirror_text, text_variants
 from robomotion.generators.features import (
     FeatureLayout,
@@ -15,13 +16,17 @@ from robomotion.generators.features import (
     heading_from_positions,
     transform_global,
 )
-from robomotion.generators.postprocess import cleanup_foot_skate, hit_pose_constraints, hit_root_constraints, two_bone_ik
-from robomotion.generators.constraints import EndEffectorConstraint, FullBodyConstraint, Root2DConstraint
+from robomotion.generators.postprocess import (
+    cleanup_foot_skate,
+    hit_pose_constraints,
+    hit_root_constraints,
+    two_bone_ik,
+)
 from robomotion.generators.sampling import NoiseSchedule, ddim_timesteps
 from robomotion.generators.text_encoder import sanitize_prompt, split_prompt
 from robomotion.metrics import mbench_metrics
 from robomotion.motion import HumanMotion
-from robomotion.rotations import quat_from_rotvec, quat_multiply, quat_from_yaw, quat_to_matrix
+from robomotion.rotations import quat_from_rotvec, quat_from_yaw, quat_multiply, quat_to_matrix
 from robomotion.skeleton import forward_kinematics_matrices
 from robomotion.skeletons import get_skeleton
 

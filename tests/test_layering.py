@@ -18,7 +18,7 @@ LAYERS = {
     "robomotion.formats": ["robomotion.generators", "robomotion.retarget", "robomotion.envs"],
     "robomotion.generators": ["robomotion.retarget", "robomotion.envs"],
     "robomotion.retarget": ["robomotion.generators", "robomotion.envs"],
-    "robomotion.envs.validation": ["robomotion.generators"],
+    "robomotion.envs.validation.api": ["robomotion.generators"],
 }
 
 

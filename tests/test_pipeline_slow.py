@@ -25,8 +25,9 @@ CAPTURED_WALKS = [
 @pytest.mark.parametrize("name", CAPTURED_WALKS)
 def test_captured_walks_retarget_to_motions_the_g1_can_track(shared_dir, name):
     from robomotion.envs import validate
-    from robomotion.formats import load_motion
     from robomotion.retarget import retarget
+
+    from robomotion.formats import load_motion
 
     report = validate(retarget(load_motion(shared_dir / "data" / "mocap" / f"{name}.npz"), robot="g1"))
     failing = sorted({f.check for f in report.findings if f.severity == "fail"})
@@ -34,9 +35,10 @@ def test_captured_walks_retarget_to_motions_the_g1_can_track(shared_dir, name):
 
 
 def test_readme_demo_walk_is_not_a_fail():
-    import robomotion
     from robomotion.envs import validate
     from robomotion.retarget import retarget
+
+    import robomotion
 
     (human,) = robomotion.load_model()("a person walks forward", duration=5.0, seed=0, progress=False)
     report = validate(retarget(human, robot="g1"))

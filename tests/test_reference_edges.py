@@ -9,8 +9,7 @@ acceleration) has exact derivatives up to its first and last frame: boundary fra
 from __future__ import annotations
 
 import numpy as np
-
-from robomotion.envs.reference import smoothed_derivatives
+from robomotion.envs.validation.reference import smoothed_derivatives
 
 
 def test_a_constant_velocity_clip_has_no_acceleration_at_its_ends():

@@ -69,7 +69,7 @@ def _green_pixels(image: np.ndarray) -> int:
 def test_qpos_video_has_every_frame_and_shows_the_robot(tmp_path, g1):
     import imageio.v3 as iio
 
-    from robomotion.render import render_frames, render_video
+    from robomotion.visual.render import render_frames, render_video
 
     qpos = _walking_qpos(g1, frames=24)
     path = render_video(qpos, tmp_path / "rollout.mp4", source_fps=30, width=W, height=H, progress=False)
@@ -94,7 +94,7 @@ def test_qpos_video_has_every_frame_and_shows_the_robot(tmp_path, g1):
 def test_video_fps_resamples_the_timeline(tmp_path, g1):
     import imageio.v3 as iio
 
-    from robomotion.render import render_video
+    from robomotion.visual.render import render_video
 
     motion = RobotMotion.from_qpos("g1", 30.0, _walking_qpos(g1, frames=31), g1.joint_names)
     render_video(motion, tmp_path / "half.gif", fps=15, width=W, height=H)
@@ -104,7 +104,7 @@ def test_video_fps_resamples_the_timeline(tmp_path, g1):
 
 
 def test_named_model_camera_differs_from_tracking_camera(g1):
-    from robomotion.render import render_frames
+    from robomotion.visual.render import render_frames
 
     qpos = g1.home_qpos[None]
     front = render_frames(qpos, source_fps=30, camera="front", width=W, height=H)
@@ -115,7 +115,7 @@ def test_named_model_camera_differs_from_tracking_camera(g1):
 
 
 def test_fast_settings_are_the_default_and_pretty_mode_renders(g1):
-    from robomotion.render import render_frames
+    from robomotion.visual.render import render_frames
 
     qpos = g1.home_qpos[None]
     fast = render_frames(qpos, source_fps=30, width=W, height=H)
@@ -128,7 +128,7 @@ def test_fast_settings_are_the_default_and_pretty_mode_renders(g1):
 
 
 def test_human_skeleton_is_drawn_with_contact_discs_when_standing():
-    from robomotion.render import render_frames
+    from robomotion.visual.render import render_frames
 
     standing = render_frames(_standing_human(), times=[0.2], width=W, height=H)[0]
     lifted = render_frames(_standing_human(lift=0.5), times=[0.2], width=W, height=H)[0]
@@ -139,7 +139,7 @@ def test_human_skeleton_is_drawn_with_contact_discs_when_standing():
 
 
 def test_robot_foot_contacts_low_and_slow(g1):
-    from robomotion.render_scene import robot_foot_contacts
+    from robomotion.visual.scene import robot_foot_contacts
 
     model = g1.load_model(scene=False)
     still = np.tile(g1.home_qpos, (20, 1))
@@ -154,7 +154,7 @@ def test_robot_foot_contacts_low_and_slow(g1):
 
 
 def test_side_by_side_puts_the_human_left_and_the_robot_right(g1):
-    from robomotion.render import render_frames
+    from robomotion.visual.render import render_frames
 
     robot = RobotMotion.from_qpos("g1", 30.0, np.tile(g1.home_qpos, (10, 1)), g1.joint_names)
     human = _standing_human(frames=20)
@@ -167,7 +167,7 @@ def test_side_by_side_puts_the_human_left_and_the_robot_right(g1):
 
 
 def test_two_robots_side_by_side_keep_argument_order_and_titles(g1):
-    from robomotion.render import render_frames
+    from robomotion.visual.render import render_frames
 
     reference = np.tile(g1.home_qpos, (5, 1))
     fallen = reference.copy()
@@ -187,7 +187,7 @@ def test_two_robots_side_by_side_keep_argument_order_and_titles(g1):
 def test_contact_sheet_grid_size(tmp_path, g1):
     import imageio.v3 as iio
 
-    from robomotion.render import render_contact_sheet
+    from robomotion.visual.render import render_contact_sheet
 
     path = render_contact_sheet(_walking_qpos(g1), tmp_path / "sheet.png", num_frames=6, columns=4, source_fps=30,
                                 width=W, height=H)
@@ -201,7 +201,7 @@ def test_contact_sheet_grid_size(tmp_path, g1):
 
 
 def test_tile_frames_layout():
-    from robomotion.render import tile_frames
+    from robomotion.visual.render import tile_frames
 
     frames = np.stack([np.full((2, 3, 3), i, np.uint8) for i in range(5)])
     sheet = tile_frames(frames, columns=2, gap=1, background=200)
@@ -214,7 +214,7 @@ def test_tile_frames_layout():
 
 
 def test_tracking_camera_follows_the_smoothed_root_and_fixed_camera_fits_the_path():
-    from robomotion.render_scene import CameraPath
+    from robomotion.visual.scene import CameraPath
 
     roots = np.zeros((61, 3))
     roots[:, 0] = np.linspace(0.0, 6.0, 61)
@@ -238,7 +238,7 @@ def test_tracking_camera_follows_the_smoothed_root_and_fixed_camera_fits_the_pat
 def test_stage_is_the_robot_scene_without_the_robot():
     import mujoco
 
-    from robomotion.render_scene import stage_render_model
+    from robomotion.visual.scene import stage_render_model
 
     stage = stage_render_model("g1", 640, 480)
     assert stage.nbody == 1 and stage.nq == 0
@@ -251,7 +251,7 @@ def test_stage_is_the_robot_scene_without_the_robot():
 
 
 def test_bad_inputs_raise_clear_errors(tmp_path, g1):
-    from robomotion.render import render_contact_sheet, render_frames, render_video
+    from robomotion.visual.render import render_contact_sheet, render_frames, render_video
 
     qpos = np.tile(g1.home_qpos, (3, 1))
     with pytest.raises(FormatError, match="source_fps"):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from robomotion.errors import FormatError, UnknownNameError
-from robomotion.motion import HumanMotion
 from robomotion.retarget import RetargetConfig, retarget, retarget_with_report
 from robomotion.retarget.api import retarget_points
 from robomotion.retarget.scaling import HumanPoints
+
+from robomotion.errors import FormatError, UnknownNameError
+from robomotion.motion import HumanMotion
 from robomotion.robots import get_robot
 from robomotion.rotations import quat_from_rotvec
 from robomotion.skeletons import get_skeleton

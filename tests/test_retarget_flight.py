@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from robomotion.retarget.api import retarget_points
+from robomotion.retarget.flight import GRAVITY, flight_correction, flight_frames
+from robomotion.retarget.scaling import HumanPoints
 
 from robomotion.motion import HumanMotion
-from robomotion.retarget.api import retarget_points
-from robomotion.retarget.scaling import GRAVITY, HumanPoints, flight_correction, flight_frames
 from robomotion.rotations import quat_from_rotvec
 from robomotion.skeletons import get_skeleton
 
@@ -85,10 +86,10 @@ def test_mocap_jump_falls_at_g_and_validates_better(shared_dir, monkeypatch):
     """The mocap pack's jump: the pelvis falls like the captured hips do (which fall at ~g; it fell at
     ~0.75 of that before the flight correction), and MuJoCo validation finds less unexplained force
     than without flight handling."""
-    from robomotion.envs.validation import validate
+    from robomotion.envs.validation.api import validate
+    from robomotion.retarget import retarget_with_report, scaling
+
     from robomotion.formats import load_motion
-    from robomotion.retarget import retarget_with_report
-    from robomotion.retarget import scaling
 
     motion = load_motion(shared_dir / "data" / "mocap" / "cmu_8action_train_jumping_1.npz")
     result = retarget_with_report(motion)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
-
 from robomotion.retarget.collision import CapsuleSet, closest_points_between_segments, self_collision_pairs
 from robomotion.retarget.fk import TreeKinematics
 from robomotion.retarget.kernels import build_model, forward_frame
+
 from robomotion.robots import get_robot
 from robomotion.rotations import matrix_to_rotvec, quat_normalize, quat_to_matrix
 

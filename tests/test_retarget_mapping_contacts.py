@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from robomotion.retarget.foot_locks import lock_feet
+from robomotion.retarget.mapping import list_mappings, load_mapping, mapping_for_skeleton
 
 from robomotion.errors import FormatError, UnknownNameError
-from robomotion.contacts import ContactDetection, contact_segments, detect_foot_contacts
-from robomotion.retarget.contacts import lock_feet
-from robomotion.retarget.mapping import list_mappings, load_mapping, mapping_for_skeleton
+from robomotion.foot_contacts import ContactDetection, contact_segments, detect_foot_contacts
 from robomotion.skeletons import get_skeleton
 
 
@@ -112,7 +112,7 @@ def _heel_and_toe(heel_z: np.ndarray, heel_x: np.ndarray) -> np.ndarray:
 def test_extend_contacts_starts_a_contact_at_touchdown_not_when_the_foot_stops():
     """A generated walk's heel reaches the floor while still moving (skating to a stop): speed-gated
     labels start late; height hysteresis starts the contact where the heel is down."""
-    from robomotion.contacts import extend_contacts
+    from robomotion.foot_contacts import extend_contacts
 
     frames = 30
     heel_x = np.r_[np.linspace(0.0, 0.6, 14), 0.6 + 0.06 * np.arange(1, 5), np.full(12, 0.84)]  # skates 24 cm
@@ -128,7 +128,7 @@ def test_extend_contacts_starts_a_contact_at_touchdown_not_when_the_foot_stops()
 
 def test_extend_contacts_leaves_a_skimming_swing_alone():
     """A swing foot that dips near the floor far from any contact of that foot stays a swing foot."""
-    from robomotion.contacts import extend_contacts
+    from robomotion.foot_contacts import extend_contacts
 
     frames = 40
     heel_x = np.linspace(0.0, 1.6, frames)
@@ -140,7 +140,7 @@ def test_extend_contacts_leaves_a_skimming_swing_alone():
 
 
 def test_sole_clearance_grows_with_foot_speed_and_lands_gently():
-    from robomotion.retarget.contacts import SwingClearance
+    from robomotion.retarget.foot_locks import SwingClearance
     from robomotion.retarget.scaling import sole_clearance
 
     frames, fps = 40, 30.0
@@ -162,9 +162,10 @@ def test_sole_clearance_grows_with_foot_speed_and_lands_gently():
 def test_generated_walk_swing_feet_clear_the_floor_and_plants_hold():
     """Regression for the README demo: no point of a generated walk's soles moves at 1 m/s or more
     within 0.5 cm of the floor (validation's sliding failure), and planted feet hold."""
-    import robomotion
     from robomotion.retarget import retarget_with_report
     from robomotion.retarget.api import robot_context
+
+    import robomotion
     from robomotion.rotations import quat_to_matrix
 
     motion = robomotion.load_model()("a person walks forward", duration=3.0, seed=0, progress=False)[0]

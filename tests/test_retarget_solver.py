@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from robomotion.retarget.api import robot_context
 from robomotion.retarget.config import RetargetConfig
 from robomotion.retarget.kernels import clip_clearances
 from robomotion.retarget.scaling import RetargetTargets
 from robomotion.retarget.solver import SolverState, WholeClipSolver, limit_joint_speed
+
 from robomotion.robots import get_robot
 
 
@@ -168,11 +168,12 @@ def test_limit_joint_speed_caps_every_step():
 
 def test_initial_guess_reads_limb_angles_off_the_targets():
     """A person in the SMPL-X T-pose: arms straight out sideways, legs straight down."""
-    from robomotion.motion import HumanMotion
-    from robomotion.contacts import detect_foot_contacts
     from robomotion.retarget.initial import initial_joint_angles
     from robomotion.retarget.mapping import load_mapping
     from robomotion.retarget.scaling import HumanPoints, build_targets
+
+    from robomotion.foot_contacts import detect_foot_contacts
+    from robomotion.motion import HumanMotion
     from robomotion.skeletons import get_skeleton
 
     skeleton = get_skeleton("smplx22")

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from robomotion.generators.robomotion_small import RobomotionSmall
-from robomotion.train import TrainConfig, build_parser, load_training_clips, train
+from robomotion.generators.train import TrainConfig, build_parser, load_training_clips, train
 
 TINY = dict(steps=4, batch_size=4, lengths=(32,), width=32, depth=1, heads=2, speeds=(1.0,), threads=1,
             checkpoint_every=2, log_every=2)

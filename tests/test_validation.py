@@ -8,21 +8,21 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from scipy.interpolate import interp1d
-
 from robomotion.envs import ValidationConfig, ValidationReport, validate
-from robomotion.envs.contact_wrench import (
+from robomotion.envs.validation.contact_wrench import (
     GRAVITY,
     nnls_per_problem,
     nonnegative_ridge_least_squares,
     signed_distance_to_polygon,
     solve_contact_wrenches,
 )
-from robomotion.envs.findings import exceedances, frame_runs
-from robomotion.envs.reference import prepare_reference
-from robomotion.envs.rollout import control_reference, simulate_tracking
-from robomotion.envs.sweep import point_jacobians, sweep_reference
+from robomotion.envs.validation.reference import prepare_reference
+from robomotion.envs.validation.rollout import control_reference, simulate_tracking
+from robomotion.envs.validation.sweep import point_jacobians, sweep_reference
+from scipy.interpolate import interp1d
+
 from robomotion.errors import FormatError, UnknownNameError
+from robomotion.findings import exceedances, frame_runs
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from robomotion.envs import validate
 
 from robomotion.cli.main import main
-from robomotion.envs import validate
 from robomotion.formats import load_motion, save_motion
 from robomotion.robots import get_robot
 

@@ -50,7 +50,7 @@ def _robot(g1, frames: int = 20) -> RobotMotion:
 
 @pytest.fixture
 def viewer(g1):
-    from robomotion.viewer import MotionViewer
+    from robomotion.visual.viewer import MotionViewer
 
     with MotionViewer([_human(), _robot(g1)], names=["human", "g1"], port=0, autoplay=False) as v:
         yield v
@@ -69,8 +69,8 @@ def test_quat_between_vectors_maps_directions():
 
 
 def test_robot_geom_meshes_cover_the_visual_geoms(g1):
-    from robomotion.render_scene import visible_geom_groups
-    from robomotion.viewer import robot_geom_meshes
+    from robomotion.visual.scene import visible_geom_groups
+    from robomotion.visual.viewer import robot_geom_meshes
 
     model = g1.load_model(scene=False)
     meshes = robot_geom_meshes(model)
@@ -111,7 +111,7 @@ def human_track_parents(motion: HumanMotion) -> np.ndarray:
 
 
 def test_viewer_plays_and_loops(g1):
-    from robomotion.viewer import MotionViewer
+    from robomotion.visual.viewer import MotionViewer
 
     with MotionViewer([_robot(g1)], port=0, autoplay=True) as viewer:
         viewer.speed.value = 2.0
@@ -128,7 +128,7 @@ def test_viewer_plays_and_loops(g1):
 
 
 def test_viewer_rejects_empty_input():
-    from robomotion.viewer import MotionViewer
+    from robomotion.visual.viewer import MotionViewer
 
     with pytest.raises(FormatError, match="at least one motion"):
         MotionViewer([], port=0)
@@ -138,7 +138,7 @@ def test_viewer_rejects_empty_input():
 
 
 def test_verdict_reader_is_tolerant(tmp_path):
-    from robomotion.viewer import load_verdict, verdict_from_dict
+    from robomotion.visual.viewer import load_verdict, verdict_from_dict
 
     report = {
         "verdict": "fail",
@@ -171,7 +171,7 @@ def test_verdict_reader_is_tolerant(tmp_path):
 
 @pytest.mark.shared
 def test_soma_keyframe_markers_match_kimodo_output(shared_dir):
-    from robomotion.constraint_markers import load_constraint_markers
+    from robomotion.visual.constraint_markers import load_constraint_markers
 
     example = shared_dir / "data/kimodo_examples/kimodo-soma-rp/03_full_body_keyframes"
     markers = load_constraint_markers(example / "constraints.json")
@@ -184,7 +184,7 @@ def test_soma_keyframe_markers_match_kimodo_output(shared_dir):
 
 @pytest.mark.shared
 def test_root_path_markers_lie_on_the_floor_under_the_pelvis(shared_dir):
-    from robomotion.constraint_markers import load_constraint_markers
+    from robomotion.visual.constraint_markers import load_constraint_markers
 
     example = shared_dir / "data/kimodo_examples/kimodo-soma-rp/05_root_path"
     markers = load_constraint_markers(example / "constraints.json")
@@ -196,8 +196,8 @@ def test_root_path_markers_lie_on_the_floor_under_the_pelvis(shared_dir):
 
 
 def test_effector_and_root_markers_from_a_list():
-    from robomotion.constraint_markers import constraint_markers
     from robomotion.generators.constraints import load_constraints
+    from robomotion.visual.constraint_markers import constraint_markers
 
     skeleton = get_skeleton("smplx22")
     entries = [
@@ -279,7 +279,7 @@ def test_headless_chromium_shows_the_scene(tmp_path, g1):
     """A real browser loads the page; WebGL (SwiftShader) draws the human and the robot."""
     import imageio.v3 as iio
 
-    from robomotion.viewer import MotionViewer
+    from robomotion.visual.viewer import MotionViewer
 
     browser = _chromium()
     debug_port = _free_port()

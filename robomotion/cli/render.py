@@ -61,7 +61,7 @@ def _output_path(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from robomotion.formats import load_motion
-    from robomotion.render import render_contact_sheet, render_video
+    from robomotion.visual.render import render_contact_sheet, render_video
 
     output = _output_path(args)
     motion = load_motion(args.file)

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from robomotion.envs.validation import ValidationConfig, validate
+    from robomotion.envs.validation.api import ValidationConfig, validate
     from robomotion.formats import load_motion
     from robomotion.motion import RobotMotion
 

@@ -38,12 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from robomotion.formats import load_motion
-    from robomotion.viewer import MotionViewer, load_verdict
+    from robomotion.visual.viewer import MotionViewer, load_verdict
 
     motions = [load_motion(path) for path in args.files]
     constraints = None
     if args.constraints:
-        from robomotion.constraint_markers import load_constraint_markers
+        from robomotion.visual.constraint_markers import load_constraint_markers
 
         constraints = load_constraint_markers(args.constraints)
     verdict = load_verdict(args.report) if args.report else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from robomotion.contacts import ContactDetection, detect_foot_contacts, extend_contacts
+from robomotion.foot_contacts import ContactDetection, detect_foot_contacts, extend_contacts
 from robomotion.generators.constraints import (
     END_EFFECTOR_CHAINS,
     Constraint,
@@ -201,7 +201,7 @@ class FootCleanup:
     """Parameters of the foot cleanup (human scale, metres, seconds; floor z = 0).
 
     Attributes:
-        detection: contact detection and touchdown/toe-off hysteresis (:mod:`robomotion.contacts`).
+        detection: contact detection and touchdown/toe-off hysteresis (:mod:`robomotion.foot_contacts`).
         blend_frames: frames over which a pin fades in before and out after a contact interval.
         toe_height: height of a toe joint resting on the floor, m.
         ankle_height: height of an ankle joint above its toe when the foot lies flat, m, used when
@@ -225,9 +225,9 @@ def foot_contacts(
     """Contact flags (T, 4) of [left ankle, left toe, right ankle, right toe] and their core frames.
 
     Core frames (the foot is slow and low) are the union of ``labels`` (e.g. the model's own
-    contact labels, which start late and end early) and :func:`~robomotion.contacts.detect_foot_contacts`
+    contact labels, which start late and end early) and :func:`~robomotion.foot_contacts.detect_foot_contacts`
     on the motion; the contacts add the height hysteresis of
-    :func:`~robomotion.contacts.extend_contacts` (from touchdown while still moving until toe-off).
+    :func:`~robomotion.foot_contacts.extend_contacts` (from touchdown while still moving until toe-off).
     """
     points = motion.joint_positions(FOOT_CONTACT_ROLES)
     core = detect_foot_contacts(points, motion.fps, params.detection)

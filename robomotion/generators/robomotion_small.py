@@ -1,7 +1,7 @@
 """``robomotion-small``: the embedded text-to-motion model (CPU, offline).
 
 Loads the files shipped in ``models/robomotion_small/`` (or another folder written by
-``python -m robomotion.train``): ``config.json``, ``model.safetensors``, ``normalization.npz``.
+``python -m robomotion.generators.train``): ``config.json``, ``model.safetensors``, ``normalization.npz``.
 
 Generation of a timeline of prompts (Kimodo's multi-prompt scheme):
 

@@ -10,7 +10,7 @@ reference tables at the current frame and write into preallocated outputs:
 * :func:`apply_action` (before the physics): clip the action and turn it into PD targets;
 * :func:`evaluate_step` (after the physics): the policy observation, the weighted reward terms and
   the first failed termination check, in one pass. It composes the term functions of
-  :mod:`robomotion.envs.tracking_terms` (the same compiled functions the term tests check against
+  :mod:`robomotion.envs.tracking.terms` (the same compiled functions the term tests check against
   hand-computed values).
 
 Frames and units: z-up world, metres, radians, seconds; quaternions ``(w, x, y, z)``; rotation
@@ -26,8 +26,7 @@ import math
 
 import numpy as np
 from numba import njit
-
-from robomotion.envs.tracking_terms import (
+from robomotion.envs.tracking.terms import (
     anchor_height_failed,
     anchor_tilt_failed,
     end_effector_height_failed,
@@ -39,7 +38,7 @@ from robomotion.envs.tracking_terms import (
 __all__ = ["NO_FAILURE", "apply_action", "evaluate_step"]
 
 #: :func:`evaluate_step`'s return value when no termination check failed; otherwise it returns the
-#: index of the failed check in :data:`~robomotion.envs.tracking_terms.TERMINATION_TERMS`.
+#: index of the failed check in :data:`~robomotion.envs.tracking.terms.TERMINATION_TERMS`.
 NO_FAILURE = -1
 
 
@@ -104,7 +103,7 @@ def evaluate_step(
         ref_command: (T, K * 2N) reference joint positions then velocities at each command offset.
         ref_anchor_pos, ref_anchor_quat, ref_anchor_mat: (T, 3), (T, 4), (T, 3, 3) reference anchor poses.
         ref_body_offsets: (T, B, 4) homogeneous body offsets from the reference anchor
-            (:func:`~robomotion.envs.tracking_terms.reanchor_positions`).
+            (:func:`~robomotion.envs.tracking.terms.reanchor_positions`).
         ref_body_quat: (T, B, 4) reference body orientations.
         ref_body_vel: (T, 2B, 3) reference body linear then angular velocities, world.
         ref_end_effector_z: (T, E) reference end-effector heights, m.
@@ -127,7 +126,7 @@ def evaluate_step(
         noise_free: output, (S,) with ``S >=`` the observation size: its head receives the
             observation without noise (the head of a privileged observation, or a scratch buffer).
         out: output, (K * 2N + 15 + 3N,) float32, the policy observation with noise, segments in
-            :func:`~robomotion.envs.observations.policy_layout` order.
+            :func:`~robomotion.envs.tracking.observations.policy_layout` order.
 
     Returns:
         The index in ``TERMINATION_TERMS`` of the first failed check, or :data:`NO_FAILURE`.

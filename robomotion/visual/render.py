@@ -12,7 +12,7 @@ a CPU (``benchmarks/render.py``); ``fast=False`` gives MuJoCo's default look.
 
 Example::
 
-    from robomotion.render import render_video, render_contact_sheet
+    from robomotion.visual.render import render_video, render_contact_sheet
     render_video(robot_motion, "walk.mp4")
     render_video(human_motion, "both.mp4", side_by_side=robot_motion)
     render_video(qpos, "rollout.mp4", source_fps=50, fps=25)   # (T, 36) G1 qpos rows
@@ -33,7 +33,8 @@ import numpy as np
 from robomotion.atomic import atomic_path
 from robomotion.errors import BackendUnavailableError, FormatError, UnknownNameError
 from robomotion.motion import HumanMotion, RobotMotion
-from robomotion.render_scene import (
+from robomotion.robots.kinematics import qpos_from_motion
+from robomotion.visual.scene import (
     CONTACT_RGBA,
     FREE_CAMERAS,
     HEAD_RADIUS,
@@ -52,7 +53,6 @@ from robomotion.render_scene import (
     stage_render_model,
     visible_geom_groups,
 )
-from robomotion.robots.kinematics import qpos_from_motion
 
 __all__ = [
     "VIDEO_SUFFIXES",

@@ -9,7 +9,7 @@ current time.
 
 Example::
 
-    from robomotion.viewer import MotionViewer
+    from robomotion.visual.viewer import MotionViewer
     viewer = MotionViewer([human, robot], constraints=markers, verdict=verdict)
     print(viewer.url)            # open in a browser; loopback only by default
     viewer.serve_forever()       # until Ctrl-C
@@ -31,7 +31,8 @@ import numpy as np
 
 from robomotion.errors import BackendUnavailableError, FormatError
 from robomotion.motion import HumanMotion, RobotMotion
-from robomotion.render_scene import (
+from robomotion.rotations import quat_between_vectors, quat_to_matrix
+from robomotion.visual.scene import (
     CONTACT_RGBA,
     HEAD_RADIUS,
     HUMAN_CONTACT_DISC_RADIUS,
@@ -42,10 +43,9 @@ from robomotion.render_scene import (
     robot_foot_contacts,
     visible_geom_groups,
 )
-from robomotion.rotations import quat_between_vectors, quat_to_matrix
 
 if TYPE_CHECKING:  # importing it pulls in robomotion.generators (torch): only when constraints are drawn
-    from robomotion.constraint_markers import ConstraintMarkers
+    from robomotion.visual.constraint_markers import ConstraintMarkers
 
 __all__ = ["Finding", "MotionViewer", "Verdict", "load_verdict", "robot_geom_meshes"]
 
@@ -174,7 +174,7 @@ def robot_geom_meshes(model: Any) -> dict[int, list[tuple[np.ndarray, np.ndarray
     """Triangle meshes of a MuJoCo model's visible body geoms, in body frames.
 
     Returns ``{body_id: [(vertices (V, 3), faces (F, 3), rgb 0-255, opacity), ...]}`` for the
-    geom groups :func:`~robomotion.render_scene.visible_geom_groups` shows; geoms of one body
+    geom groups :func:`~robomotion.visual.scene.visible_geom_groups` shows; geoms of one body
     with the same colour are merged into one mesh. Planes, height fields and zero-alpha geoms are
     skipped.
     """

@@ -27,7 +27,7 @@ import mujoco
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from robomotion.contacts import contacts_from_positions
+from robomotion.foot_contacts import contacts_from_positions
 from robomotion.rotations import quat_apply
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def robot_foot_contacts(
 
     A foot is in contact when its body origin is low (within
     :data:`ROBOT_FOOT_LIFT_THRESHOLD` of its home-pose height) and slow
-    (:func:`robomotion.contacts.contacts_from_positions`). ``model`` is any model of the robot
+    (:func:`robomotion.foot_contacts.contacts_from_positions`). ``model`` is any model of the robot
     (bare or scene) whose qpos layout ``qpos`` (T, nq) uses.
     """
     from robomotion.robots import get_robot

@@ -1,6 +1,6 @@
 """Can feasible contact forces explain the reference's motion? Contact forces, residual, torques, ZMP.
 
-For each frame, inverse dynamics (see :mod:`robomotion.envs.sweep`) gives the 6-D wrench ``w``
+For each frame, inverse dynamics (see :mod:`robomotion.envs.validation.sweep`) gives the 6-D wrench ``w``
 on the floating base that only external forces can supply. Contact forces may act only at robot
 points touching the floor, push (unilateral) and stay inside a friction cone, linearised as a
 4-sided pyramid with edges ``n +- mu t1``, ``n +- mu t2``. Per frame we solve the small
@@ -28,13 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from robomotion.envs.validation.reference import Reference
+from robomotion.envs.validation.sweep import ReferenceSweep, point_jacobians
 from scipy.optimize import nnls
 from scipy.spatial import ConvexHull, QhullError
 
 from robomotion.rotations import quat_apply
-
-from robomotion.envs.reference import Reference
-from robomotion.envs.sweep import ReferenceSweep, point_jacobians
 
 __all__ = [
     "ContactWrenches",

@@ -26,13 +26,12 @@ from dataclasses import dataclass
 
 import mujoco
 import numpy as np
+from robomotion.envs.validation.reference import Reference, prepare_reference
 
 from robomotion.errors import FormatError
 from robomotion.robots.kinematics import forward_kinematics
 from robomotion.robots.spec import RobotSpec
 from robomotion.rotations import quat_apply, quat_from_rotvec, quat_multiply
-
-from robomotion.envs.reference import Reference, prepare_reference
 
 __all__ = ["PelvisAssist", "Rollout", "control_reference", "simulate_tracking"]
 

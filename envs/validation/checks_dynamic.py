@@ -1,19 +1,18 @@
 """Dynamic checks on the reference: required torques, physical consistency, zero-moment point.
 
-All three read the :class:`~robomotion.envs.contact_wrench.ContactWrenches` solved for the
+All three read the :class:`~robomotion.envs.validation.contact_wrench.ContactWrenches` solved for the
 reference (inverse dynamics with feasible contact forces). Units: N, N*m, m.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from robomotion.envs.validation.config import ValidationConfig
+from robomotion.envs.validation.contact_wrench import ContactWrenches
+from robomotion.envs.validation.reference import Reference
 
+from robomotion.findings import CheckResult, threshold_check, worst_column
 from robomotion.robots.spec import RobotSpec
-
-from robomotion.envs.contact_wrench import ContactWrenches
-from robomotion.envs.findings import CheckResult, threshold_check, worst_column
-from robomotion.envs.reference import Reference
-from robomotion.envs.validation_config import ValidationConfig
 
 __all__ = ["check_torques", "check_physical_consistency", "check_zmp"]
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 
 import mujoco
 import numpy as np
+from robomotion.envs.validation.reference import Reference
 
 from robomotion.robots.spec import RobotSpec
-
-from robomotion.envs.reference import Reference
 
 __all__ = ["FloorContacts", "SelfContacts", "ReferenceSweep", "sweep_reference", "point_jacobians"]
 

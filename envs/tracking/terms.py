@@ -18,7 +18,7 @@ MuJoCo's ``xquat``); rotation matrices act on column vectors. Per-body arrays ar
 
 The terms are the environment's hot path (once per control step, on arrays of a few dozen numbers,
 right after four physics steps), so they are compiled with numba (``njit(cache=True)``) as plain
-loops. The environment's fused step kernel (:mod:`robomotion.envs.tracking_kernel`) calls these very
+loops. The environment's fused step kernel (:mod:`robomotion.envs.tracking.kernel`) calls these very
 functions, and they stay callable from Python. They are pure: no state, no MuJoCo.
 """
 

@@ -7,7 +7,7 @@
   ``support.png`` (zero-moment point vs support, unexplained wrench), ``tracking.png``
   (rollout tracking error and assistance force).
 * ``rollout.mp4``: the reference (left) next to the robot simulated without help (right), by
-  :func:`robomotion.render.render_video` (MuJoCo offscreen, EGL on CPU).
+  :func:`robomotion.visual.render.render_video` (MuJoCo offscreen, EGL on CPU).
 
 Every file is written atomically. Plots use matplotlib's object API (no pyplot global state).
 """
@@ -20,17 +20,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import mujoco
+import numpy as np
 from matplotlib.figure import Figure
+from robomotion.envs.validation.checks_rollout import sustained_assistance
 
 from robomotion.atomic import atomic_open, write_text
 from robomotion.motion import RobotMotion
 
-from robomotion.envs.checks_rollout import sustained_assistance
-
 if TYPE_CHECKING:
-    from robomotion.envs.validation import ValidationReport
+    from robomotion.envs.validation.api import ValidationReport
 
 __all__ = ["write_report", "plot_timeline", "plot_torques", "plot_support", "plot_tracking"]
 
@@ -144,7 +143,7 @@ def plot_tracking(report: ValidationReport) -> Figure:
 
 
 def _render_rollout(report: ValidationReport, path: Path, size: tuple[int, int], progress: bool | None) -> Path:
-    from robomotion.render import render_video
+    from robomotion.visual.render import render_video
 
     traces = report.traces
     motion = traces.reference.motion

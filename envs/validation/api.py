@@ -14,7 +14,7 @@ Three layers of evidence, all on the robot's own MuJoCo model:
 
 The verdict is ``fail`` if any check fails, ``warn`` if any warns, else ``pass``; every finding
 names the check, the worst value, the threshold and the frame ranges. Thresholds live in
-:class:`~robomotion.envs.validation_config.ValidationConfig`.
+:class:`~robomotion.envs.validation.config.ValidationConfig`.
 
 Example::
 
@@ -31,18 +31,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from robomotion.envs.validation import checks_dynamic, checks_kinematic, checks_rollout
+from robomotion.envs.validation.config import ValidationConfig
+from robomotion.envs.validation.contact_wrench import ContactWrenches, solve_contact_wrenches
+from robomotion.envs.validation.reference import Reference, prepare_reference
+from robomotion.envs.validation.rollout import PelvisAssist, Rollout, control_reference, simulate_tracking
+from robomotion.envs.validation.sweep import ReferenceSweep, sweep_reference
 from scipy.interpolate import interp1d
 
+from robomotion.findings import CheckResult, Finding, Severity, worst_severity
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot
-
-from robomotion.envs import checks_dynamic, checks_kinematic, checks_rollout
-from robomotion.envs.contact_wrench import ContactWrenches, solve_contact_wrenches
-from robomotion.envs.findings import CheckResult, Finding, Severity, worst_severity
-from robomotion.envs.reference import Reference, prepare_reference
-from robomotion.envs.rollout import PelvisAssist, Rollout, control_reference, simulate_tracking
-from robomotion.envs.sweep import ReferenceSweep, sweep_reference
-from robomotion.envs.validation_config import ValidationConfig
 
 __all__ = ["validate", "ValidationReport", "ValidationConfig", "ValidationTraces"]
 
@@ -251,7 +250,7 @@ def validate(
         )
         report.timings["total"] = time.perf_counter() - start
         if report_dir is not None:
-            from robomotion.envs.report import write_report
+            from robomotion.envs.validation.report import write_report
 
             with watch.stage("report"):
                 report.files = write_report(report, Path(report_dir), video, video_size, progress)

@@ -1,7 +1,7 @@
 """The foot-lock plan derived from the source motion's foot contacts.
 
-Contacts themselves are detected in the core layer (:mod:`robomotion.contacts`:
-:func:`~robomotion.contacts.detect_foot_contacts`, :func:`~robomotion.contacts.extend_contacts`),
+Contacts themselves are detected in the core layer (:mod:`robomotion.foot_contacts`:
+:func:`~robomotion.foot_contacts.detect_foot_contacts`, :func:`~robomotion.foot_contacts.extend_contacts`),
 which the generator's post-processing uses too.
 
 * :func:`lock_feet`: turns per-frame foot targets into planted targets: inside each contact
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robomotion.contacts import contact_segments
+from robomotion.foot_contacts import contact_segments
 
 __all__ = ["FootLock", "SwingClearance", "lock_feet"]
 

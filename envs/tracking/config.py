@@ -2,7 +2,7 @@
 
 ::
 
-    from robomotion.envs.tracking_config import TrackingConfig
+    from robomotion.envs.tracking.config import TrackingConfig
     config = TrackingConfig(episode_seconds=5.0)           # training defaults, shorter episodes
     config = TrackingConfig.evaluation()                     # start at frame 0, no noise
     env = gymnasium.make("robomotion/G1Tracking-v0", motion="walk.csv", config=config)
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from robomotion.envs.observations import ObservationNoise
-from robomotion.envs.reset_noise import ResetNoise
-from robomotion.envs.start_sampler import SamplingConfig
-from robomotion.envs.tracking_terms import RewardConfig, TerminationConfig
+from robomotion.envs.tracking.observations import ObservationNoise
+from robomotion.envs.tracking.reset_noise import ResetNoise
+from robomotion.envs.tracking.sampler import SamplingConfig
+from robomotion.envs.tracking.terms import RewardConfig, TerminationConfig
 
 __all__ = ["TrackingConfig"]
 

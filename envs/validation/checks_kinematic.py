@@ -1,21 +1,20 @@
 """Kinematic checks on the reference itself (no forces): limits, speeds, collisions, floor, support.
 
-Each check returns a :class:`~robomotion.envs.findings.CheckResult` with its key numbers and at
-most one finding per quantity. Inputs are the prepared :class:`~robomotion.envs.reference.Reference`
-and its :class:`~robomotion.envs.sweep.ReferenceSweep`. Units: m, rad, s.
+Each check returns a :class:`~robomotion.findings.CheckResult` with its key numbers and at
+most one finding per quantity. Inputs are the prepared :class:`~robomotion.envs.validation.reference.Reference`
+and its :class:`~robomotion.envs.validation.sweep.ReferenceSweep`. Units: m, rad, s.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from robomotion.envs.validation.config import ValidationConfig
+from robomotion.envs.validation.reference import Reference
+from robomotion.envs.validation.sweep import ReferenceSweep, point_jacobians
 
+from robomotion.findings import CheckResult, Finding, exceedances, frame_runs, threshold_check, worst_column
 from robomotion.robots.spec import RobotSpec
 from robomotion.rotations import quat_angle
-
-from robomotion.envs.findings import CheckResult, Finding, exceedances, frame_runs, threshold_check, worst_column
-from robomotion.envs.reference import Reference
-from robomotion.envs.sweep import ReferenceSweep, point_jacobians
-from robomotion.envs.validation_config import ValidationConfig
 
 __all__ = [
     "check_joint_limits",

@@ -15,11 +15,11 @@ The MDP (see ``docs/envs.md`` for the full contract):
   (200 Hz), one action held for ``decimation`` (4) physics steps: control at 50 Hz.
 * **Action** (29,): joint position offsets around the default (home) pose in units of
   ``0.25 * effort_limit / kp`` per joint, clipped to ``[-action_clip, action_clip]``.
-* **Observation** (float32): see :mod:`robomotion.envs.observations` for the segment order.
-* **Reward**: :mod:`robomotion.envs.tracking_terms`; every term times its weight times ``dt``.
+* **Observation** (float32): see :mod:`robomotion.envs.tracking.observations` for the segment order.
+* **Reward**: :mod:`robomotion.envs.tracking.terms`; every term times its weight times ``dt``.
 * **Termination**: anchor height, anchor tilt, end-effector height (failure); truncation at the time
   limit or when the reference clip ends.
-* **Reset**: reference state initialisation at a start sampled by :class:`~robomotion.envs.start_sampler.StartSampler`
+* **Reset**: reference state initialisation at a start sampled by :class:`~robomotion.envs.tracking.sampler.StartSampler`
   (failure-weighted 1 s bins), plus reset noise; ``reset(options={"clip": i, "frame": f})`` forces a start.
 
 Frames and units: z-up world, metres, radians, seconds, quaternions ``(w, x, y, z)``.
@@ -38,15 +38,15 @@ import gymnasium
 import mujoco
 import numpy as np
 from gymnasium import spaces
+from robomotion.envs.tracking.config import TrackingConfig
+from robomotion.envs.tracking.kernel import NO_FAILURE, apply_action, evaluate_step
+from robomotion.envs.tracking.motion_library import MotionLibrary, MotionSource, ReferenceClip
+from robomotion.envs.tracking.observations import ObservationLayout, policy_layout, pose_in_frame, privileged_layout
+from robomotion.envs.tracking.reset_noise import perturb_state
+from robomotion.envs.tracking.sampler import StartSampler
+from robomotion.envs.tracking.sim import TrackingSimulation
+from robomotion.envs.tracking.terms import REWARD_TERMS, TERMINATION_TERMS, soft_joint_limits
 
-from robomotion.envs.motion_library import MotionLibrary, MotionSource, ReferenceClip
-from robomotion.envs.observations import ObservationLayout, policy_layout, pose_in_frame, privileged_layout
-from robomotion.envs.reset_noise import perturb_state
-from robomotion.envs.start_sampler import StartSampler
-from robomotion.envs.tracking_config import TrackingConfig
-from robomotion.envs.tracking_kernel import NO_FAILURE, apply_action, evaluate_step
-from robomotion.envs.tracking_sim import TrackingSimulation
-from robomotion.envs.tracking_terms import REWARD_TERMS, TERMINATION_TERMS, soft_joint_limits
 from robomotion.errors import FormatError, RobomotionError
 from robomotion.robots import get_robot
 from robomotion.rotations import quat_to_matrix
@@ -114,7 +114,7 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
     Args:
         motion: a motion file (any format :func:`robomotion.formats.load_motion` reads), a
             :class:`~robomotion.motion.RobotMotion`, a list of them, or a prebuilt
-            :class:`~robomotion.envs.motion_library.MotionLibrary` (at ``config.control_hz``).
+            :class:`~robomotion.envs.tracking.motion_library.MotionLibrary` (at ``config.control_hz``).
         weights: optional per-clip sampling weights for a list of motions (default: equal).
         config: MDP settings (default :class:`TrackingConfig`: BeyondMimic training settings).
         render_mode: ``None``, ``"rgb_array"`` (offscreen frames) or ``"human"`` (interactive
@@ -321,7 +321,7 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
     # ------------------------------------------------------------------ per-step computations
     def _evaluate(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """Score and observe the current state against the current reference frame, in one kernel call
-        (:func:`~robomotion.envs.tracking_kernel.evaluate_step`).
+        (:func:`~robomotion.envs.tracking.kernel.evaluate_step`).
 
         Writes the weighted reward terms (``weight * term * dt``, :data:`REWARD_TERMS` order) into
         ``self._terms``.
@@ -388,7 +388,7 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         return self._noise_rows[self._noise_row - 1]
 
     def _privileged(self, noise_free: np.ndarray) -> np.ndarray:
-        """The critic's noise-free observation (see :func:`~robomotion.envs.observations.privileged_layout`):
+        """The critic's noise-free observation (see :func:`~robomotion.envs.tracking.observations.privileged_layout`):
         ``noise_free`` (from :meth:`_evaluate`), whose head holds the policy segments, completed in place."""
         sim = self.sim
         body_pos, body_ori = pose_in_frame(sim.anchor_pos, sim.anchor_mat, sim.body_pos, quat_to_matrix(sim.body_quat))

@@ -7,12 +7,12 @@ finding speaks in reference frames. Units: s, m, N; assistance as a fraction of 
 from __future__ import annotations
 
 import numpy as np
+from robomotion.envs.validation.config import ValidationConfig
+from robomotion.envs.validation.reference import Reference
+from robomotion.envs.validation.rollout import Rollout
 from scipy.ndimage import uniform_filter1d
 
-from robomotion.envs.findings import CheckResult, Finding, FrameRange, exceedances, frame_runs
-from robomotion.envs.reference import Reference
-from robomotion.envs.rollout import Rollout
-from robomotion.envs.validation_config import ValidationConfig
+from robomotion.findings import CheckResult, Finding, FrameRange, exceedances, frame_runs
 
 __all__ = ["check_unassisted", "check_assisted", "sustained_assistance"]
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m robomotion.train --data ../shared/data/mocap --out runs/small --steps 5000 --seed 0
+    python -m robomotion.generators.train --data ../shared/data/mocap --out runs/small --steps 5000 --seed 0
 
 Data: every ``*.npz`` clip in ``--data`` that :func:`robomotion.formats.load_motion` reads,
 put on the canonical SMPL-X 22 skeleton with :func:`robomotion.pose_fit.retarget_to_skeleton`,
@@ -277,7 +277,7 @@ def train(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m robomotion.train", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m robomotion.generators.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, help="folder of mocap .npz clips with text labels")
     parser.add_argument("--out", required=True, help="output folder for the model files")
     parser.add_argument("--steps", type=int, default=TrainConfig.steps)

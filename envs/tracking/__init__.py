@@ -1,0 +1,15 @@
+"""Tracking: the Gymnasium imitation environment ``robomotion/G1Tracking-v0`` (BeyondMimic-style).
+
+``env`` (the environment), ``config`` (its dataclass config), ``terms`` (reward and termination
+terms), ``kernel`` (the compiled per-step evaluation), ``sim`` (the MuJoCo simulation and PD control),
+``sampler`` (adaptive start sampling), ``motion_library`` (reference clips), ``observations``,
+``reset_noise``.
+"""
+
+from __future__ import annotations
+
+from robomotion.envs.tracking.config import TrackingConfig
+from robomotion.envs.tracking.env import G1TrackingEnv
+from robomotion.envs.tracking.motion_library import MotionLibrary
+
+__all__ = ["G1TrackingEnv", "TrackingConfig", "MotionLibrary"]

@@ -4,6 +4,8 @@
   checks in MuJoCo, with a pass/warn/fail verdict (``robomotion validate``).
 * ``robomotion/G1Tracking-v0``: a Gymnasium imitation environment (BeyondMimic-style tracking),
   registered when ``robomotion`` is imported (:mod:`robomotion.registration`).
+* :func:`play`: run an ONNX tracking policy (mjlab export) on CPU MuJoCo and measure it
+  (``robomotion play``); :class:`Policy` wraps the ONNX file.
 
 Two rooms that never import each other: :mod:`robomotion.envs.validation` and
 :mod:`robomotion.envs.tracking`. Importing validation does not import gymnasium.
@@ -23,6 +25,9 @@ _LAZY = {
     "G1TrackingEnv": "robomotion.envs.tracking.env",
     "TrackingConfig": "robomotion.envs.tracking.config",
     "MotionLibrary": "robomotion.envs.tracking.motion_library",
+    "play": "robomotion.envs.tracking.play",
+    "PlayResult": "robomotion.envs.tracking.play",
+    "Policy": "robomotion.envs.tracking.policy",
 }
 
 __all__ = ["ENV_ID", *_LAZY]

@@ -60,11 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = json.loads((args.run / "run.json").read_text())
     motion = args.motion or run["motion"] or get_robot("g1").home_motion()
     trained = run["config"]
+    contract = {key: trained[key] for key in ("observation", "default_pose", "clamp_targets") if key in trained}
+    if "observation" not in trained:  # a run from before mjlab's contract became the default
+        contract = {"observation": "robomotion-v0", "default_pose": "home", "clamp_targets": True}
     config = TrackingConfig.evaluation(
         episode_seconds=args.max_steps / trained["control_hz"],
         command_offsets=tuple(trained["command_offsets"]),
         action_scale=trained["action_scale"],
         action_clip=trained["action_clip"],
+        clip_end="truncate",
+        **contract,
     )
     env = G1TrackingEnv(motion=motion, config=config, render_mode="rgb_array", width=args.width, height=args.height)
     policy = PPO.load(args.run / "policy.zip", device="cpu")

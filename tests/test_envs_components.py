@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from robomotion.envs.tracking.observations import ObservationNoise, policy_layout, pose_in_frame, privileged_layout
+from robomotion.envs.tracking.observations import (
+    ObservationNoise,
+    feature_layout,
+    policy_layout,
+    pose_in_frame,
+    privileged_layout,
+)
 from robomotion.envs.tracking.reset_noise import ResetNoise, perturb_state
 from robomotion.envs.tracking.sampler import SamplingConfig, StartSampler
 
@@ -56,15 +62,31 @@ def test_failures_shift_starts_towards_the_hard_part():
         sampler.record_failure(0, 180)  # bin 4
     probabilities = sampler.bin_probabilities(0)
     assert np.argmax(probabilities) == 4
-    # EMA ~ 1 - 0.999**200 = 0.181 against a floor of 0.1 / 6 per bin.
-    floor = 0.1 / 6
-    ema = 1 - 0.999**200
-    assert probabilities[4] == pytest.approx((ema + floor) / (ema + 6 * floor))
+    # every failure in bin 4: the failure share (0.9) goes to it, the uniform share (0.1) to all bins
+    assert probabilities[4] == pytest.approx(0.9 + 0.1 / 6)
     rng = np.random.default_rng(0)
     frames = np.array([sampler.sample(rng)[1] for _ in range(2000)])
     share = np.mean((frames >= 4 * 250 / 6) & (frames < 5 * 250 / 6))
     assert share == pytest.approx(probabilities[4], abs=0.04)
     assert sampler.stats(0)["top1_bin"] == 4.0
+
+
+def test_failure_statistics_do_not_depend_on_the_number_of_environments():
+    """One environment failing every 50 steps and 4096 environments' worth of failures per step give the
+    same start distribution: the uniform floor does not drown a single environment's statistics."""
+    single, many = _sampler(), _sampler()
+    for step in range(2000):
+        single.step()
+        many.step()
+        if step % 50 == 0:
+            single.record_failure(0, 180 if step % 100 else 60)  # bins 4 and 1, alternately
+        for _ in range(80):
+            many.record_failure(0, 180 if step % 2 else 60)
+    p_single, p_many = single.bin_probabilities(0), many.bin_probabilities(0)
+    assert single.failure_ema(0).sum() < 0.05 < many.failure_ema(0).sum()  # raw EMAs differ 4000-fold
+    np.testing.assert_allclose(p_single, p_many, atol=0.03)
+    assert p_single[[1, 4]].sum() == pytest.approx(0.9 + 2 * 0.1 / 6, abs=1e-9)
+    assert single.stats(0)["entropy"] < 0.6
 
 
 def test_kernel_raises_the_bins_before_a_failure():
@@ -103,13 +125,31 @@ def test_sampling_config_validation():
 
 
 def test_observation_layouts():
-    layout = policy_layout(29, (0, 1, 5, 10))
-    assert layout.size == 4 * 58 + 3 + 6 + 3 + 3 + 3 * 29
+    layout = policy_layout(29, (0, 1, 5, 10), "robomotion-v0")
+    assert layout.size == 334 == 4 * 58 + 3 + 6 + 3 + 3 + 3 * 29
     assert layout.names[0] == "command" and layout.names[-1] == "last_action"
     parts = layout.split(np.arange(layout.size, dtype=float))
     assert parts["anchor_pos"].tolist() == [232.0, 233.0, 234.0]
-    critic = privileged_layout(29, (0,), 14)
-    assert critic.size == policy_layout(29, (0,)).size + 3 + 14 * 9
+    critic = privileged_layout(29, (0, 1, 5, 10), 14, "robomotion-v0")
+    assert critic.size == 463 == layout.size + 3 + 14 * 9
+    mjlab = policy_layout(29, (0, 1, 5, 10), "mjlab")  # mjlab's layouts ignore the command offsets
+    assert mjlab.size == 160 and mjlab.names == ("command", "motion_anchor_pos_b", "motion_anchor_ori_b",
+                                                 "base_lin_vel", "base_ang_vel", "joint_pos", "joint_vel", "actions")
+    blind = policy_layout(29, (0,), "mjlab-no-state-estimation")
+    assert blind.size == 154 and "base_lin_vel" not in blind.names and "motion_anchor_pos_b" not in blind.names
+    mjlab_critic = privileged_layout(29, (0,), 14, "mjlab")
+    assert mjlab_critic.size == 286 and mjlab_critic.names == (
+        "command", "motion_anchor_pos_b", "motion_anchor_ori_b", "body_pos", "body_ori", "base_lin_vel",
+        "base_ang_vel", "joint_pos", "joint_vel", "actions")
+    # gather indices: mjlab's orientation is the feature as is, robomotion-v0's is column-stacked
+    features = feature_layout(29, 1)
+    start = features.slices()["anchor_ori"].start
+    ori = mjlab.gather_index(features)[mjlab.slices()["motion_anchor_ori_b"]]
+    assert ori.tolist() == list(range(start, start + 6))
+    v0_ori = policy_layout(29, (0,), "robomotion-v0").gather_index(features)[parts["anchor_ori"].astype(int) - 232 + 58]
+    assert (v0_ori - start).tolist() == [0, 2, 4, 1, 3, 5]
+    with pytest.raises(ValueError, match="observation"):
+        policy_layout(29, (0,), "isaac")
     widths = ObservationNoise().half_widths(layout)
     assert widths[layout.slices()["command"]].max() == 0.0
     assert widths[layout.slices()["anchor_pos"]].tolist() == [0.25, 0.25, 0.25]
@@ -125,8 +165,9 @@ def test_pose_in_frame_matches_quaternion_maths(rng):
     frame_pos, positions = rng.normal(size=3), rng.normal(size=(5, 3))
     local_pos, local_6d = pose_in_frame(frame_pos, quat_to_matrix(frame_quat), positions, quat_to_matrix(quats))
     np.testing.assert_allclose(local_pos, quat_apply(quat_conjugate(frame_quat), positions - frame_pos), atol=1e-12)
-    expected = matrix_to_6d(quat_to_matrix(quat_multiply(quat_conjugate(frame_quat), quats)))
-    np.testing.assert_allclose(local_6d, expected, atol=1e-12)
+    relative = quat_to_matrix(quat_multiply(quat_conjugate(frame_quat), quats))
+    np.testing.assert_allclose(local_6d, relative[:, :, :2].reshape(5, 6), atol=1e-12)  # mjlab: row-major m[:, :2]
+    assert not np.allclose(local_6d, matrix_to_6d(relative))  # not the column-stacked [c0, c1]
 
 
 def test_reset_noise_stays_in_its_bounds():

@@ -40,7 +40,8 @@ def test_perfect_step_earns_a_tenth_with_default_weights():
     weights = dict(zip(REWARD_TERMS, config.weights()))
     tracking = sum(weights[name] for name in REWARD_TERMS[:6])
     assert tracking * 0.02 == pytest.approx(0.1)
-    assert (weights["action_rate"], weights["joint_limit"], weights["self_collision"]) == (-0.1, -10.0, -0.1)
+    assert (weights["action_rate"], weights["joint_limit"], weights["self_collision"]) == (-0.1, -10.0, -10.0)
+    assert config.self_collision_force == 10.0
 
 
 def test_reward_config_rejects_bad_sigmas():

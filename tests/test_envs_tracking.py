@@ -14,6 +14,7 @@ from gymnasium.utils.env_checker import check_env
 from robomotion.envs.tracking.config import TrackingConfig
 from robomotion.envs.tracking.env import G1TrackingEnv
 from robomotion.envs.tracking.motion_library import MotionLibrary
+from robomotion.envs.tracking.sampler import SamplingConfig
 from robomotion.envs.tracking.terms import TerminationConfig
 
 from robomotion.errors import FormatError, RobomotionError
@@ -35,7 +36,10 @@ def home(g1) -> RobotMotion:
 
 
 def _evaluation_env(motion, **overrides) -> G1TrackingEnv:
-    return G1TrackingEnv(motion=motion, config=TrackingConfig.evaluation(**overrides))
+    """This project's first MDP (robomotion-v0: home pose, 334 observation, truncation at the clip end)
+    with mjlab's evaluation settings; mjlab's contract has its own tests (test_envs_mjlab.py)."""
+    settings = {"sampling": SamplingConfig(mode="start"), "observation_noise": None, "reset_noise": None}
+    return G1TrackingEnv(motion=motion, config=TrackingConfig.robomotion_v0(**{**settings, **overrides}))
 
 
 def _rollout(env, actions, seed):

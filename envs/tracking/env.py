@@ -38,10 +38,25 @@ import gymnasium
 import mujoco
 import numpy as np
 from gymnasium import spaces
-from robomotion.envs.tracking.config import TrackingConfig
-from robomotion.envs.tracking.kernel import NO_FAILURE, apply_action, evaluate_step
+from robomotion.envs.tracking.config import TrackingConfig, default_joint_pos
+from robomotion.envs.tracking.kernel import (
+    NO_FAILURE,
+    ReferenceTables,
+    RobotState,
+    StepBuffers,
+    TaskParams,
+    apply_action,
+    evaluate_step,
+)
 from robomotion.envs.tracking.motion_library import MotionLibrary, MotionSource, ReferenceClip
-from robomotion.envs.tracking.observations import ObservationLayout, policy_layout, pose_in_frame, privileged_layout
+from robomotion.envs.tracking.observations import (
+    ObservationLayout,
+    command_frames,
+    feature_layout,
+    policy_layout,
+    pose_in_frame,
+    privileged_layout,
+)
 from robomotion.envs.tracking.reset_noise import perturb_state
 from robomotion.envs.tracking.sampler import StartSampler
 from robomotion.envs.tracking.sim import TrackingSimulation
@@ -56,17 +71,10 @@ __all__ = ["G1TrackingEnv"]
 
 @dataclass(frozen=True, eq=False)
 class _ClipTables:
-    """Per-frame reference quantities of one clip, laid out for the step kernels (C order, float64)."""
+    """One clip and its per-frame reference quantities laid out for the step kernel."""
 
     clip: ReferenceClip
-    command: np.ndarray  # (T, K * 2N) joint positions then velocities at each command offset
-    anchor_pos: np.ndarray  # (T, 3)
-    anchor_quat: np.ndarray  # (T, 4)
-    anchor_mat: np.ndarray  # (T, 3, 3)
-    body_offsets: np.ndarray  # (T, B, 4) homogeneous [body position - anchor position, 1]
-    body_quat: np.ndarray  # (T, B, 4)
-    body_vel: np.ndarray  # (T, 2B, 3) body linear then angular velocities
-    end_effector_z: np.ndarray  # (T, E)
+    tables: ReferenceTables
 
     @classmethod
     def build(cls, clip: ReferenceClip, anchor: int, end_effectors: np.ndarray, offsets: Sequence[int]):
@@ -75,21 +83,21 @@ class _ClipTables:
         command = np.concatenate([part for rows in ahead for part in (clip.joint_pos[rows], clip.joint_vel[rows])],
                                  axis=1)
         anchor_pos = clip.body_pos[:, anchor]
-        anchor_mat = quat_to_matrix(clip.body_quat[:, anchor])
         offsets_h = np.concatenate([clip.body_pos - anchor_pos[:, None], np.ones(clip.body_pos.shape[:2] + (1,))],
                                    axis=2)
         tables = {
             "command": command,
             "anchor_pos": anchor_pos,
             "anchor_quat": clip.body_quat[:, anchor],
-            "anchor_mat": anchor_mat,
+            "anchor_mat": quat_to_matrix(clip.body_quat[:, anchor]),
             "body_offsets": offsets_h,
             "body_quat": clip.body_quat,
             "body_vel": np.concatenate([clip.body_lin_vel, clip.body_ang_vel], axis=1),
             "end_effector_z": clip.body_pos[:, end_effectors, 2],
         }
-        # C order, so that one frame's rows are contiguous; one dtype, so the kernels compile once.
-        return cls(clip=clip, **{name: np.ascontiguousarray(table, dtype=np.float64) for name, table in tables.items()})
+        # C order, so that one frame's rows are contiguous; one dtype, so the kernel compiles once.
+        return cls(clip, ReferenceTables(**{name: np.ascontiguousarray(table, dtype=np.float64)
+                                            for name, table in tables.items()}))
 
 
 def _add_markers(scene: mujoco.MjvScene, positions: np.ndarray, radius: float = 0.035) -> None:
@@ -126,7 +134,8 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         library: the reference clips and their sampling weights.
         sampler: the adaptive start sampler (its failure statistics persist across episodes).
         sim: the MuJoCo model, data and state views (:class:`TrackingSimulation`).
-        observation_layout, privileged_layout: the segments of the observations.
+        observation_layout, privileged_layout: the segments of the observations (the actor's and
+            the critic's); feature_layout: the kernel's feature vector they are gathered from.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
@@ -155,51 +164,57 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         self.dt = 1.0 / config.control_hz
         self.robot = robot = get_robot("g1")
         self.library = self._build_library(motion, weights)
-        self.sim = TrackingSimulation(robot, config.physics_hz, config.decimation)
+        self.sim = sim = TrackingSimulation(robot, config.physics_hz, config.decimation, config.clamp_targets,
+                                            config.reward.self_collision_force)
 
         tracked = list(robot.tracked_bodies)
         self._anchor = tracked.index(robot.anchor_body)
         self._end_effectors = np.array([tracked.index(name) for name in (*robot.foot_bodies, *robot.hand_bodies)])
-        self._default_joint_pos = np.array(robot.home_joint_pos, dtype=np.float64)
+        self._default_joint_pos = default_joint_pos(robot, config.default_pose)
         self._action_scale = config.action_scale * robot.effort_limits / robot.kp
         self._soft_middle, self._soft_half = soft_joint_limits(robot.joint_limits, config.reward.soft_limit_factor)
         self._soft_bounds = (self._soft_middle - self._soft_half, self._soft_middle + self._soft_half)
-        self._weights_dt = np.array(config.reward.weights()) * self.dt
-        self._neg_inv_sigma_sq = -1.0 / config.reward.sigmas() ** 2
-        termination = config.termination
-        self._thresholds = np.array(
-            [np.inf if value is None else value for value in
-             (termination.anchor_height, termination.anchor_tilt, termination.end_effector_height)],
-            dtype=np.float64,
-        )
-        self._max_self_collisions = float(config.reward.max_self_collisions)
-        self._terms = np.zeros(len(REWARD_TERMS))
         self._action_clip = float(config.action_clip)
         self._max_episode_steps = config.max_episode_steps
         self._privileged_obs = config.privileged_obs
-        self._tables = [
-            _ClipTables.build(clip, self._anchor, self._end_effectors, config.command_offsets)
-            for clip in self.library.clips
-        ]
+        self._wrap = config.clip_end == "wrap"
+        self._extra_rewards = config.rewards
+        self._extra_terminations = config.terminations
+        clashes = {term.name for term in config.rewards} & set(REWARD_TERMS)
+        if clashes:
+            raise ValueError(f"reward term names clash with built-in terms: {sorted(clashes)}")
+        self._reward_names = REWARD_TERMS + tuple(term.name for term in config.rewards)
+        frames = command_frames(config.observation, config.command_offsets)
+        self._tables = [_ClipTables.build(clip, self._anchor, self._end_effectors, frames)
+                        for clip in self.library.clips]
         self.sampler = StartSampler(
             [clip.num_frames for clip in self.library.clips], self.library.fps, self.library.weights, config.sampling
         )
 
         num_joints = robot.num_joints
-        self.observation_layout: ObservationLayout = policy_layout(num_joints, config.command_offsets)
-        self.privileged_layout: ObservationLayout = privileged_layout(num_joints, config.command_offsets, len(tracked))
+        self.feature_layout: ObservationLayout = feature_layout(num_joints, len(frames))
+        self.observation_layout: ObservationLayout = policy_layout(num_joints, frames, config.observation)
+        self.privileged_layout: ObservationLayout = privileged_layout(num_joints, frames, len(tracked),
+                                                                      config.observation)
+        self._privileged_index = self.privileged_layout.gather_index(
+            feature_layout(num_joints, len(frames), len(tracked)))
         self._noise_start, self._noise_half_widths = 0, np.zeros(0)
         if config.observation_noise is not None:
             self._noise_start, self._noise_half_widths = config.observation_noise.noisy_span(self.observation_layout)
         self._noise_rows = np.zeros((0, self._noise_half_widths.size), dtype=np.float32)
         self._noise_row = 0
-        self._no_noise = self._noise_rows.reshape(-1)  # (0,): the observation kernel then adds nothing
-        self._noise_free = np.empty(self.observation_layout.size, dtype=np.float32)
+        self._no_noise = self._noise_rows.reshape(-1)  # (0,): the kernel then adds nothing
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.observation_layout.size,), np.float32)
         self.action_space = spaces.Box(-config.action_clip, config.action_clip, (num_joints,), np.float32)
 
-        self._action = np.zeros(num_joints)
-        self._last_action = np.zeros(num_joints)
+        self._state = RobotState(sim.body_pos, sim.body_quat, sim.body_vel, sim.anchor_mat, sim.root_mat,
+                                 sim.root_ang_vel, sim.base_lin_vel, sim.joint_pos, sim.joint_vel, sim.self_collision)
+        first, second = np.zeros(num_joints), np.zeros(num_joints)
+        terms, features = np.zeros(len(REWARD_TERMS)), np.zeros(self.feature_layout.size)
+        # Two bundles with the action buffers swapped: a step flips between them instead of copying.
+        self._buffers = StepBuffers(first, second, terms, features)
+        self._swapped = StepBuffers(second, first, terms, features)
+        self._params = self._task_params()
         self._ref = self._tables[0]
         self._clip_index = 0
         self._frame = 0
@@ -208,6 +223,82 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         self._renderer: mujoco.Renderer | None = None
         self._viewer = None
         self._last_sync = 0.0
+
+    def _task_params(self) -> TaskParams:
+        config = self.config
+        return TaskParams(
+            anchor=self._anchor,
+            end_effectors=self._end_effectors,
+            default_joint_pos=self._default_joint_pos,
+            neg_inv_sigma_sq=-1.0 / config.reward.sigmas() ** 2,
+            weights_dt=np.array(config.reward.weights()) * self.dt,
+            soft_middle=self._soft_middle,
+            soft_half=self._soft_half,
+            max_self_collisions=np.array([float(config.reward.max_self_collisions)]),
+            thresholds=np.array(
+                [np.inf if value is None else value for value in
+                 (config.termination.anchor_height, config.termination.anchor_tilt,
+                  config.termination.end_effector_height)], dtype=np.float64),
+            obs_index=self.observation_layout.gather_index(self.feature_layout),
+        )
+
+    def set_actuation(
+        self,
+        stiffness: np.ndarray | None = None,
+        damping: np.ndarray | None = None,
+        default_joint_pos: np.ndarray | None = None,
+        action_scale: np.ndarray | None = None,
+    ) -> None:
+        """Override the control contract (e.g. with a policy's ONNX metadata), each (N,) in the robot's
+        joint order: actuator ``stiffness`` (kp, N*m/rad) and ``damping`` (kv, N*m*s/rad), the
+        ``default_joint_pos`` (action offset and reset pose, rad), and the ``action_scale`` (rad per
+        action unit). Takes effect at the next step."""
+        shape = (self.robot.num_joints,)
+        def checked(values: np.ndarray, name: str) -> np.ndarray:
+            values = np.asarray(values, dtype=np.float64).reshape(-1)
+            if values.shape != shape:
+                raise ValueError(f"{name} must have {shape[0]} values, got {values.size}")
+            return values
+        if stiffness is not None or damping is not None:
+            kp = checked(self.model.actuator_gainprm[:, 0] if stiffness is None else stiffness, "stiffness")
+            kv = checked(-self.model.actuator_biasprm[:, 2] if damping is None else damping, "damping")
+            self.sim.set_gains(kp, kv)
+        if default_joint_pos is not None:
+            self._default_joint_pos[:] = checked(default_joint_pos, "default_joint_pos")
+        if action_scale is not None:
+            self._action_scale = checked(action_scale, "action_scale")
+
+    @property
+    def default_joint_pos(self) -> np.ndarray:
+        """(N,) the action offset and reset pose, rad (read-only view)."""
+        view = self._default_joint_pos.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def action_scale(self) -> np.ndarray:
+        """(N,) rad of PD target per action unit."""
+        return self._action_scale.copy()
+
+    @property
+    def action(self) -> np.ndarray:
+        """(N,) this step's (clipped) action."""
+        return self._buffers.action
+
+    @property
+    def last_action(self) -> np.ndarray:
+        """(N,) the previous step's (clipped) action."""
+        return self._buffers.last_action
+
+    @property
+    def frame(self) -> int:
+        """The current reference frame index."""
+        return self._frame
+
+    @property
+    def reference(self) -> ReferenceClip:
+        """The current episode's reference clip (``reference.body_pos[env.frame]`` etc.)."""
+        return self._ref.clip
 
     def _build_library(self, motion, weights) -> MotionLibrary:
         if isinstance(motion, MotionLibrary):
@@ -253,18 +344,34 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
             qvel = np.asarray(options.get("qvel", np.zeros(self.model.nv)), dtype=np.float64).reshape(self.model.nv)
         elif noise is not None:
             qpos, qvel = perturb_state(qpos, qvel, noise, self.np_random, *self._soft_bounds)
-        self.sim.reset_to(qpos, qvel, self._default_joint_pos)
-        self._ref, self._clip_index, self._frame, self._steps = tables, clip, frame, 0
-        self._last_frame = tables.clip.num_frames - 1
-        self._action[:] = 0.0
-        self._last_action[:] = 0.0
-        info = {"clip": clip, "clip_name": tables.clip.name, "frame": frame}
-        observation, noise_free, _ = self._evaluate(self._next_noise())
+        self._start_at(clip, frame, qpos, qvel)
+        self._steps = 0
+        self._buffers.action[:] = 0.0
+        self._buffers.last_action[:] = 0.0
+        info = {"clip": clip, "clip_name": self._ref.clip.name, "frame": frame}
+        observation, _ = self._evaluate(self._next_noise())
         if self._privileged_obs:
-            info["privileged_obs"] = self._privileged(noise_free)
+            info["privileged_obs"] = self._privileged()
         if self.render_mode == "human":
             self.render()
         return observation, info
+
+    def _start_at(self, clip: int, frame: int, qpos: np.ndarray, qvel: np.ndarray) -> None:
+        """Put the robot in state (qpos, qvel) and the reference at ``frame`` of ``clip``."""
+        tables = self._tables[clip]
+        self.sim.reset_to(qpos, qvel, self._default_joint_pos)
+        self._ref, self._clip_index, self._frame = tables, clip, frame
+        self._last_frame = tables.clip.num_frames - 1
+
+    def _wrap_to_new_start(self) -> None:
+        """mjlab's clip end: sample a new start and put the robot in its reference state (plus reset
+        noise); the episode and the actions go on."""
+        clip, frame = self.sampler.sample(self.np_random)
+        tables = self._tables[clip]
+        qpos, qvel = tables.clip.qpos[frame], tables.clip.qvel[frame]
+        if self.config.reset_noise is not None:
+            qpos, qvel = perturb_state(qpos, qvel, self.config.reset_noise, self.np_random, *self._soft_bounds)
+        self._start_at(clip, frame, qpos, qvel)
 
     def _forced_start(self, options: dict) -> tuple[int, int]:
         clip = int(options.get("clip", 0))
@@ -278,33 +385,48 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         return clip, frame
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
-        """Hold the PD targets of ``action`` for ``decimation`` physics steps; score against the next frame."""
+        """Hold the PD targets of ``action`` for ``decimation`` physics steps; score against the next frame.
+
+        At the clip's last frame the episode is truncated (``clip_end="truncate"``) or, mjlab's
+        default, goes on from a newly sampled start (``clip_end="wrap"``: the reward of this step is
+        scored against the last frame, the observation is that of the new start; ``info["wrapped"]``).
+        """
         action = np.asarray(action)
-        if action.shape != self._action.shape:
-            raise ValueError(f"expected an action of shape {self._action.shape}, got {action.shape}")
-        self._action, self._last_action = self._last_action, self._action
-        apply_action(action, self._action_clip, self._default_joint_pos, self._action_scale, self._action,
+        if action.shape != self._buffers.action.shape:
+            raise ValueError(f"expected an action of shape {self._buffers.action.shape}, got {action.shape}")
+        self._buffers, self._swapped = self._swapped, self._buffers
+        apply_action(action, self._action_clip, self._default_joint_pos, self._action_scale, self._buffers.action,
                      self.sim.ctrl)
         stable = self.sim.step()
         self._frame = min(self._frame + 1, self._last_frame)  # stepping past the end holds the last frame
         self._steps += 1
         self.sampler.step()
 
-        observation, noise_free, failed_check = self._evaluate(self._next_noise())
+        observation, failed_check = self._evaluate(self._next_noise())
         failure = "unstable" if not stable else None if failed_check == NO_FAILURE else TERMINATION_TERMS[failed_check]
+        terms = self._buffers.terms.tolist()
+        if self._extra_rewards:
+            terms += [term.weight * float(term.func(self, **term.params)) * self.dt for term in self._extra_rewards]
+        if failure is None and self._extra_terminations:
+            failure = next((term.name for term in self._extra_terminations if term.func(self, **term.params)), None)
         terminated = failure is not None
-        if terminated:
-            self.sampler.record_failure(self._clip_index, self._frame)
-        truncated = not terminated and (self._frame == self._last_frame or self._steps >= self._max_episode_steps)
-        terms = self._terms.tolist()
         info = {
             "clip": self._clip_index,
             "frame": self._frame,
-            "reward_terms": dict(zip(REWARD_TERMS, terms)),
+            "reward_terms": dict(zip(self._reward_names, terms)),
             "termination": failure,
         }
+        if terminated:
+            self.sampler.record_failure(self._clip_index, self._frame)
+        at_end = self._frame == self._last_frame
+        if at_end and not terminated and self._wrap:
+            self._wrap_to_new_start()
+            observation, _ = self._evaluate(self._next_noise())
+            info["wrapped"] = True
+            info["clip"], info["frame"] = self._clip_index, self._frame
+        truncated = not terminated and ((at_end and not self._wrap) or self._steps >= self._max_episode_steps)
         if self._privileged_obs:
-            info["privileged_obs"] = self._privileged(noise_free)
+            info["privileged_obs"] = self._privileged()
         if self.render_mode == "human":
             self.render()
         return observation, sum(terms), terminated, truncated, info
@@ -316,64 +438,29 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         given by ``reset(options={"frame": f, "qpos": ...})`` (the action-rate term uses the last two actions).
         """
         self._evaluate(self._no_noise)
-        return dict(zip(REWARD_TERMS, self._terms.tolist()))
+        terms = self._buffers.terms.tolist()
+        terms += [term.weight * float(term.func(self, **term.params)) * self.dt for term in self._extra_rewards]
+        return dict(zip(self._reward_names, terms))
 
     # ------------------------------------------------------------------ per-step computations
-    def _evaluate(self, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def _evaluate(self, noise: np.ndarray) -> tuple[np.ndarray, int]:
         """Score and observe the current state against the current reference frame, in one kernel call
         (:func:`~robomotion.envs.tracking.kernel.evaluate_step`).
 
-        Writes the weighted reward terms (``weight * term * dt``, :data:`REWARD_TERMS` order) into
-        ``self._terms``.
+        Writes the weighted built-in reward terms (``weight * term * dt``, :data:`REWARD_TERMS` order)
+        into ``self._buffers.terms`` and the noise-free feature vector into ``self._buffers.features``.
 
         Args:
             noise: observation noise on the layout's noisy span (``self._no_noise``: none).
 
         Returns:
-            The policy observation (float32, with ``noise``); the noise-free observation (the head of a
-            new privileged observation when ``privileged_obs`` is on, else a scratch buffer); the index
-            in :data:`TERMINATION_TERMS` of the first failed termination check, or ``NO_FAILURE``.
+            The policy observation (float32, with ``noise``) and the index in :data:`TERMINATION_TERMS`
+            of the first failed termination check, or ``NO_FAILURE``.
         """
-        sim, ref = self.sim, self._ref
         observation = np.empty(self.observation_layout.size, dtype=np.float32)
-        noise_free = np.empty(self.privileged_layout.size, np.float32) if self._privileged_obs else self._noise_free
-        failed_check = evaluate_step(
-            self._frame,
-            ref.command,
-            ref.anchor_pos,
-            ref.anchor_quat,
-            ref.anchor_mat,
-            ref.body_offsets,
-            ref.body_quat,
-            ref.body_vel,
-            ref.end_effector_z,
-            sim.body_pos,
-            sim.body_quat,
-            sim.body_vel,
-            sim.anchor_mat,
-            sim.root_mat,
-            sim.root_ang_vel,
-            sim.joint_pos,
-            sim.joint_vel,
-            sim.self_contacts,
-            self._action,
-            self._last_action,
-            self._anchor,
-            self._end_effectors,
-            self._default_joint_pos,
-            self._neg_inv_sigma_sq,
-            self._weights_dt,
-            self._soft_middle,
-            self._soft_half,
-            self._max_self_collisions,
-            self._thresholds,
-            noise,
-            self._noise_start,
-            self._terms,
-            noise_free,
-            observation,
-        )
-        return observation, noise_free, failed_check
+        failed_check = evaluate_step(self._frame, self._ref.tables, self._state, self._params, self._buffers, noise,
+                                     self._noise_start, observation)
+        return observation, failed_check
 
     def _next_noise(self, block: int = 64) -> np.ndarray:
         """One row of uniform observation noise on the noisy span (empty without noise); rows are drawn
@@ -387,14 +474,13 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         self._noise_row += 1
         return self._noise_rows[self._noise_row - 1]
 
-    def _privileged(self, noise_free: np.ndarray) -> np.ndarray:
-        """The critic's noise-free observation (see :func:`~robomotion.envs.tracking.observations.privileged_layout`):
-        ``noise_free`` (from :meth:`_evaluate`), whose head holds the policy segments, completed in place."""
+    def _privileged(self) -> np.ndarray:
+        """The critic's noise-free observation (:func:`~robomotion.envs.tracking.observations.privileged_layout`),
+        gathered from the last feature vector and the tracked bodies' poses in the robot anchor frame."""
         sim = self.sim
         body_pos, body_ori = pose_in_frame(sim.anchor_pos, sim.anchor_mat, sim.body_pos, quat_to_matrix(sim.body_quat))
-        extra = (sim.root_lin_vel @ sim.root_mat, body_pos.ravel(), body_ori.ravel())
-        noise_free[self.observation_layout.size :] = np.concatenate(extra)
-        return noise_free
+        features = np.concatenate((self._buffers.features, body_pos.ravel(), body_ori.ravel()))
+        return features[self._privileged_index].astype(np.float32)
 
     # ------------------------------------------------------------------ rendering
     def render(self) -> np.ndarray | None:

@@ -4,9 +4,16 @@ Each clip of ``T`` frames at ``fps`` is split into ``floor(T / fps) + 1`` bins (
 each). When an episode *fails* (a termination, not a time-out), the bin of the failure frame is
 counted; the per-bin counts are an exponential moving average updated every control step with
 weight ``alpha``. A new episode picks a clip by the library's clip weights, then a bin with
-probability proportional to ``failure_ema + uniform_ratio / num_bins`` (optionally smoothed by
-a forward kernel ``lambda**i`` over the next ``kernel_size`` bins, so starts land *before* the
-hard part), then a uniform frame inside the bin.
+probability ``(1 - uniform_ratio) * failure_ema / sum(failure_ema) + uniform_ratio / num_bins``
+(uniform before any failure; optionally smoothed by a forward kernel ``lambda**i`` over the next
+``kernel_size`` bins, so starts land *before* the hard part), then a uniform frame inside the bin.
+
+The failure EMA is normalised to a distribution before it is mixed with the uniform share. mjlab
+adds ``uniform_ratio / num_bins`` to the raw EMA, whose size is the number of failures per step
+summed over all its (4096) environments: there the uniform share is negligible, while with one CPU
+environment (a failure every ~50 steps, an EMA summing to ~0.02) the uniform floor of 0.1 dominated
+and sampling hardly left uniform. Normalised, the sampling depends on *where* episodes fail, not
+on how many environments report failures, and ``uniform_ratio`` is the uniform share itself.
 
 Modes: ``"adaptive"`` (the above), ``"uniform"`` (uniform frame) and ``"start"`` (frame 0, for
 evaluation and playback).
@@ -36,7 +43,7 @@ class SamplingConfig:
     Attributes:
         mode: ``"adaptive"``, ``"uniform"`` or ``"start"``.
         alpha: EMA weight of the current step's failure counts (per control step).
-        uniform_ratio: total probability mass spread uniformly over a clip's bins.
+        uniform_ratio: share of the probability spread uniformly over a clip's bins, in (0, 1].
         kernel_size: number of bins (the bin itself and those after it) a failure raises.
         kernel_lambda: decay of the smoothing kernel over those bins.
     """
@@ -52,8 +59,8 @@ class SamplingConfig:
             raise ValueError(f"SamplingConfig.mode must be 'adaptive', 'uniform' or 'start', got {self.mode!r}")
         if not 0 < self.alpha <= 1:
             raise ValueError(f"SamplingConfig.alpha must be in (0, 1], got {self.alpha}")
-        if not self.uniform_ratio > 0:
-            raise ValueError(f"SamplingConfig.uniform_ratio must be positive, got {self.uniform_ratio}")
+        if not 0 < self.uniform_ratio <= 1:
+            raise ValueError(f"SamplingConfig.uniform_ratio must be in (0, 1], got {self.uniform_ratio}")
         if self.kernel_size < 1:
             raise ValueError(f"SamplingConfig.kernel_size must be >= 1, got {self.kernel_size}")
 
@@ -118,7 +125,11 @@ class StartSampler:
         """(num_bins,) probability of starting in each bin of ``clip`` (mode ``"adaptive"``)."""
         cfg = self.config
         bins = int(self.bin_counts[clip])
-        weights = self.failure_ema(clip) + cfg.uniform_ratio / bins
+        ema = self.failure_ema(clip)
+        total = ema.sum()
+        weights = np.full(bins, 1.0 / bins)
+        if total > 0:
+            weights = (1.0 - cfg.uniform_ratio) * ema / total + cfg.uniform_ratio * weights
         if cfg.kernel_size > 1:
             kernel = cfg.kernel_lambda ** np.arange(cfg.kernel_size)
             kernel /= kernel.sum()

@@ -11,7 +11,9 @@ A control step holds one control vector for ``decimation`` physics steps and end
 ``mj_step1``, so positions, velocities, contacts and sensors describe the *new* state (a plain
 ``mj_step`` leaves them one physics step behind). Sensors are only evaluated in that final
 ``mj_step1``: MuJoCo's sensor stage is disabled for the intermediate physics steps, whose sensor
-values nobody reads. Physics is otherwise untouched (same model, integrator and timestep).
+values nobody reads, unless the self-collision term needs the contact force of every physics step
+(mjlab's term, ``self_collision_force``). Physics is otherwise untouched (same integrator and
+timestep); PD targets are unclamped (``ctrllimited`` off, as mjlab) unless ``clamp_targets``.
 
 Units: metres, radians, seconds; quaternions ``(w, x, y, z)``; z-up world.
 """
@@ -34,14 +36,22 @@ _FRAME_SENSORS = (
 )
 #: Name of the contact sensor counting robot-robot contacts.
 SELF_CONTACT_SENSOR = "track_self_contacts"
+#: Name of the contact sensor reporting the strongest robot-robot contact (found, then force (3)).
+SELF_FORCE_SENSOR = "track_self_contact_force"
+#: The pelvis IMU's velocimeter in the shipped G1 model (mjlab's ``base_lin_vel`` sensor).
+IMU_LIN_VEL_SENSOR = "imu_lin_vel"
 _SENSOR_FLAG = int(mujoco.mjtDisableBit.mjDSBL_SENSOR)
 _BAD_QACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
 
 
-def tracking_model(robot: RobotSpec, physics_hz: float) -> mujoco.MjModel:
-    """The robot's scene at ``physics_hz`` with frame sensors ``track_<kind>_<body>`` on its tracked bodies."""
+def tracking_model(robot: RobotSpec, physics_hz: float, clamp_targets: bool = False) -> mujoco.MjModel:
+    """The robot's scene at ``physics_hz`` with frame sensors ``track_<kind>_<body>`` on its tracked bodies,
+    self-contact sensors, and PD targets clamped to the actuators' control range only if ``clamp_targets``."""
     spec = mujoco.MjSpec.from_file(str(robot.scene_path))
     spec.option.timestep = 1.0 / physics_hz
+    if not clamp_targets:
+        for actuator in spec.actuators:
+            actuator.ctrllimited = mujoco.mjtLimited.mjLIMITED_FALSE
     for kind, sensor_type in _FRAME_SENSORS:
         for body in robot.tracked_bodies:
             spec.add_sensor(name=f"track_{kind}_{body}", type=sensor_type, objtype=mujoco.mjtObj.mjOBJ_XBODY,
@@ -50,6 +60,10 @@ def tracking_model(robot: RobotSpec, physics_hz: float) -> mujoco.MjModel:
     subtree = mujoco.mjtObj.mjOBJ_XBODY
     spec.add_sensor(name=SELF_CONTACT_SENSOR, type=mujoco.mjtSensor.mjSENS_CONTACT, objtype=subtree,
                     objname=robot.root_body, reftype=subtree, refname=robot.root_body, intprm=[1, 0, 1])
+    # The same pairs, reduced to the strongest contact: found (1), then its force (3, contact frame).
+    found_force = (1 << int(mujoco.mjtConDataField.mjCONDATA_FOUND)) | (1 << int(mujoco.mjtConDataField.mjCONDATA_FORCE))
+    spec.add_sensor(name=SELF_FORCE_SENSOR, type=mujoco.mjtSensor.mjSENS_CONTACT, objtype=subtree,
+                    objname=robot.root_body, reftype=subtree, refname=robot.root_body, intprm=[found_force, 2, 1])
     return spec.compile()
 
 
@@ -60,6 +74,10 @@ class TrackingSimulation:
         robot: the robot (its scene, joints and tracked bodies).
         physics_hz: physics rate (MuJoCo timestep ``1 / physics_hz``).
         decimation: physics steps per control step.
+        clamp_targets: clamp PD targets to the joint range (MuJoCo ``ctrllimited``); mjlab does not.
+        self_collision_force: ``None``: :attr:`self_collision` is the number of self-contacts after the
+            step; a force in N: the number of physics steps of the control step (0 to ``decimation``)
+            in which a self-contact pushed with more than that force (mjlab).
 
     Attributes (views into ``data``, refreshed by :meth:`reset_to` and :meth:`step`):
         body_pos, body_quat, body_lin_vel, body_ang_vel: (B, 3/4) tracked bodies in
@@ -69,15 +87,24 @@ class TrackingSimulation:
         anchor_mat, root_mat: (3, 3) anchor and root body orientations (columns = body axes in world).
         joint_pos, joint_vel: (N,) hinge positions (rad) and velocities (rad/s).
         self_contacts: (1,) number of contacts between two robot geoms (a MuJoCo contact sensor).
+        self_collision: (1,) the self-collision term's count (see ``self_collision_force``).
+        base_lin_vel: (3,) the pelvis IMU's linear velocity in its (pelvis-aligned) frame, m/s.
         root_lin_vel: (3,) root linear velocity, world frame; root_ang_vel: (3,) root angular
             velocity, root frame (MuJoCo free-joint convention).
         ctrl: (N,) the actuators' PD position targets (rad), held by :meth:`step`; write into it.
     """
 
-    def __init__(self, robot: RobotSpec, physics_hz: float, decimation: int):
+    def __init__(
+        self,
+        robot: RobotSpec,
+        physics_hz: float,
+        decimation: int,
+        clamp_targets: bool = False,
+        self_collision_force: float | None = None,
+    ):
         self.robot = robot
         self.decimation = int(decimation)
-        self.model = tracking_model(robot, physics_hz)
+        self.model = tracking_model(robot, physics_hz, clamp_targets)
         self.data = mujoco.MjData(self.model)
         model, data = self.model, self.data
         num_joints = robot.num_joints
@@ -112,9 +139,24 @@ class TrackingSimulation:
         self.ctrl = data.ctrl
         start = model.sensor_adr[model.sensor(SELF_CONTACT_SENSOR).id]
         self.self_contacts = data.sensordata[start : start + 1]
+        start = model.sensor_adr[model.sensor(SELF_FORCE_SENSOR).id]
+        self._self_force = data.sensordata[start : start + 4]
+        self._force_threshold_sq = None if self_collision_force is None else float(self_collision_force) ** 2
+        self.self_collision = self.self_contacts if self_collision_force is None else np.zeros(1)
+        try:
+            start = model.sensor_adr[model.sensor(IMU_LIN_VEL_SENSOR).id]
+        except KeyError:
+            raise RobomotionError(f"{robot.scene_path}: no '{IMU_LIN_VEL_SENSOR}' velocimeter (base_lin_vel)") from None
+        self.base_lin_vel = data.sensordata[start : start + 3]
         self._flags_on = int(model.opt.disableflags) & ~_SENSOR_FLAG
         self._flags_off = self._flags_on | _SENSOR_FLAG
         self._bad_qacc = data.warning[_BAD_QACC]
+
+    def set_gains(self, stiffness: np.ndarray, damping: np.ndarray) -> None:
+        """Set the position actuators' gains: ``kp`` (N*m/rad) and ``kv`` (N*m*s/rad), (N,) each."""
+        self.model.actuator_gainprm[:, 0] = stiffness
+        self.model.actuator_biasprm[:, 1] = -np.asarray(stiffness)
+        self.model.actuator_biasprm[:, 2] = -np.asarray(damping)
 
     def reset_to(self, qpos: np.ndarray, qvel: np.ndarray, ctrl: np.ndarray) -> None:
         """Reset the simulation to a state (MuJoCo ``qpos``/``qvel`` layout) and control.
@@ -129,6 +171,8 @@ class TrackingSimulation:
         data.qpos[:] = qpos
         data.qvel[:] = qvel
         data.ctrl[:] = ctrl
+        if self._force_threshold_sq is not None:
+            self.self_collision[0] = 0.0
         model.opt.disableflags = self._flags_on
         mujoco.mj_step1(model, data)
 
@@ -140,10 +184,24 @@ class TrackingSimulation:
         """
         model, data, opt = self.model, self.data, self.model.opt
         warnings_before = self._bad_qacc.number
-        opt.disableflags = self._flags_off
-        mujoco.mj_step2(model, data)
-        if self.decimation > 1:
-            mujoco.mj_step(model, data, nstep=self.decimation - 1)
-        opt.disableflags = self._flags_on
+        if self._force_threshold_sq is None:
+            opt.disableflags = self._flags_off
+            mujoco.mj_step2(model, data)
+            if self.decimation > 1:
+                mujoco.mj_step(model, data, nstep=self.decimation - 1)
+            opt.disableflags = self._flags_on
+        else:
+            # Sensors on in every physics step: each step's strongest self-contact force is read
+            # right after the step that computed it.
+            force, threshold_sq = self._self_force, self._force_threshold_sq
+            mujoco.mj_step2(model, data)
+            hits = 0
+            if force[0] and force[1] ** 2 + force[2] ** 2 + force[3] ** 2 > threshold_sq:
+                hits += 1
+            for _ in range(self.decimation - 1):
+                mujoco.mj_step(model, data)
+                if force[0] and force[1] ** 2 + force[2] ** 2 + force[3] ** 2 > threshold_sq:
+                    hits += 1
+            self.self_collision[0] = hits
         mujoco.mj_step1(model, data)
         return self._bad_qacc.number == warnings_before

@@ -8,7 +8,8 @@ in mjlab (``tasks/tracking/mdp/rewards.py``, ``terminations.py``, ``commands.py`
   see :func:`heading_alignment`) and linear and angular velocities (global), each multiplied by its
   weight and by the control period ``dt``; a perfect step earns ``(0.5 + 0.5 + 1 + 1 + 1 + 1) * 0.02``;
 * penalties on the action rate, on joints outside their soft limits (90 % of the range) and on
-  self-collisions;
+  self-collisions (mjlab: the number of physics steps of the control step in which a self-contact
+  pushes with more than 10 N);
 * failure terminations on the anchor height error, the anchor tilt error and the end-effector height
   error.
 
@@ -16,7 +17,18 @@ Frames and units: world z-up, metres, radians, seconds; quaternions ``(w, x, y, 
 MuJoCo's ``xquat``); rotation matrices act on column vectors. Per-body arrays are ``(B, 3)`` /
 ``(B, 4)``; a single body is ``(3,)`` / ``(4,)``.
 
-The terms are the environment's hot path (once per control step, on arrays of a few dozen numbers,
+Terms are declared as data, mjlab's style: :data:`BUILTIN_REWARDS` and :data:`BUILTIN_TERMINATIONS`
+list the built-in terms (name, function, weight or threshold, parameters); they are fused into the
+compiled step kernel for speed. A user adds a term without touching the kernel by passing
+:class:`RewardTerm` / :class:`TerminationTerm` objects (a Python function of the environment) in
+``TrackingConfig.rewards`` / ``TrackingConfig.terminations``::
+
+    def pelvis_height(env, target=0.75):
+        return (env.sim.body_pos[0, 2] - target) ** 2
+    config = TrackingConfig(rewards=(RewardTerm("pelvis_height", pelvis_height, weight=-1.0,
+                                                params={"target": 0.78}),))
+
+The built-in terms are the environment's hot path (once per control step, on arrays of a few dozen numbers,
 right after four physics steps), so they are compiled with numba (``njit(cache=True)``) as plain
 loops. The environment's fused step kernel (:mod:`robomotion.envs.tracking.kernel`) calls these very
 functions, and they stay callable from Python. They are pure: no state, no MuJoCo.
@@ -25,7 +37,9 @@ functions, and they stay callable from Python. They are pure: no state, no MuJoC
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -33,6 +47,10 @@ from numba import njit
 __all__ = [
     "REWARD_TERMS",
     "TERMINATION_TERMS",
+    "BUILTIN_REWARDS",
+    "BUILTIN_TERMINATIONS",
+    "RewardTerm",
+    "TerminationTerm",
     "RewardConfig",
     "TerminationConfig",
     "heading_alignment",
@@ -73,11 +91,10 @@ class RewardConfig:
     joint range about its midpoint to the soft range of the joint-limit penalty;
     ``max_self_collisions`` caps the self-contact count (mjlab's contact sensor has 10 slots).
 
-    The self-collision term counts contacts like mjlab's self-collision sensor but is weighted like
-    BeyondMimic's contact penalty (-0.1), not mjlab's -10 (which mjlab later dropped): on the G1
-    the hands rest next to the hip capsules, a third of the noisy resets start in such a contact,
-    and at -10 (0.2 per contact per step, twice a perfect step's reward) PPO learned to end
-    episodes early instead of tracking (see ``docs/envs.md``).
+    The self-collision term is mjlab's: the number of physics steps of the control step (0 to 4) in
+    which a robot-robot contact pushes with more than ``self_collision_force`` newtons, weight -10.
+    ``self_collision_force=None`` counts every self-contact after the step instead (light touches
+    too: on the G1 the hands rest next to the hip capsules), as ``robomotion-v0`` did at weight -0.1.
     """
 
     anchor_pos_sigma: float = 0.3
@@ -94,7 +111,8 @@ class RewardConfig:
     body_ang_vel_weight: float = 1.0
     action_rate_weight: float = -0.1
     joint_limit_weight: float = -10.0
-    self_collision_weight: float = -0.1
+    self_collision_weight: float = -10.0
+    self_collision_force: float | None = 10.0
     soft_limit_factor: float = 0.9
     max_self_collisions: int = 10
 
@@ -129,6 +147,34 @@ class TerminationConfig:
     anchor_tilt: float | None = 0.8
     end_effector_height: float | None = 0.25
 
+
+@dataclass(frozen=True)
+class RewardTerm:
+    """A reward term as data (mjlab's ``RewardTermCfg``): ``weight * func(env, **params) * dt``.
+
+    Attributes:
+        name: the key in ``info["reward_terms"]`` (must not clash with a built-in term).
+        func: ``func(env, **params) -> float``: the raw term of the current state (``env`` is the
+            :class:`~robomotion.envs.tracking.env.G1TrackingEnv`, after the physics, with
+            ``env.sim`` views, ``env.reference_frame()`` and ``env.last_action``/``env.action``).
+        weight: multiplies the term (negative for a penalty).
+        params: keyword arguments of ``func``.
+    """
+
+    name: str
+    func: Callable[..., float]
+    weight: float = 1.0
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TerminationTerm:
+    """A failure termination as data (mjlab's ``TerminationTermCfg``): the episode ends (terminated)
+    when ``func(env, **params)`` is true; ``info["termination"]`` is ``name``."""
+
+    name: str
+    func: Callable[..., bool]
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 # ---------------------------------------------------------------------- re-anchoring
 @njit(cache=True)
@@ -323,3 +369,29 @@ def end_effector_height_failed(ref_heights: np.ndarray, heights: np.ndarray, thr
         if abs(ref_heights[e] - heights[e]) > threshold:
             return True
     return False
+
+
+# ---------------------------------------------------------------------- the built-in terms, as data
+#: The built-in reward terms (fused into :func:`~robomotion.envs.tracking.kernel.evaluate_step`):
+#: name, the function computing the raw value, and where its weight and parameters live in
+#: :class:`RewardConfig` (``<name>_weight``, ``<name>_sigma``). Documentation and introspection:
+#: change them through ``RewardConfig``, add terms with :class:`RewardTerm`.
+BUILTIN_REWARDS: tuple[tuple[str, Callable[..., Any], tuple[str, ...]], ...] = (
+    ("anchor_pos", tracking_errors, ("anchor_pos_weight", "anchor_pos_sigma")),
+    ("anchor_ori", tracking_errors, ("anchor_ori_weight", "anchor_ori_sigma")),
+    ("body_pos", tracking_errors, ("body_pos_weight", "body_pos_sigma")),
+    ("body_ori", tracking_errors, ("body_ori_weight", "body_ori_sigma")),
+    ("body_lin_vel", tracking_errors, ("body_lin_vel_weight", "body_lin_vel_sigma")),
+    ("body_ang_vel", tracking_errors, ("body_ang_vel_weight", "body_ang_vel_sigma")),
+    ("action_rate", squared_norm, ("action_rate_weight",)),
+    ("joint_limit", joint_limit_violation, ("joint_limit_weight", "soft_limit_factor")),
+    ("self_collision", None, ("self_collision_weight", "self_collision_force", "max_self_collisions")),
+)
+
+#: The built-in failure terminations (fused into the kernel): name, function, threshold field of
+#: :class:`TerminationConfig`.
+BUILTIN_TERMINATIONS: tuple[tuple[str, Callable[..., bool], str], ...] = (
+    ("anchor_height", anchor_height_failed, "anchor_height"),
+    ("anchor_tilt", anchor_tilt_failed, "anchor_tilt"),
+    ("end_effector_height", end_effector_height_failed, "end_effector_height"),
+)

@@ -15,13 +15,13 @@ from collections.abc import MutableMapping, Sequence
 from robomotion.errors import RobomotionError
 
 #: Sub-command modules under ``robomotion.cli``, in the order ``--help`` lists them.
-SUBCOMMANDS = ("generate", "retarget", "validate", "convert", "info", "render", "view")
+SUBCOMMANDS = ("generate", "retarget", "validate", "convert", "info", "render", "view", "play")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="robomotion",
-        description="Text to Unitree G1 motion: generate, retarget, validate, convert, render.",
+        description="Text to Unitree G1 motion: generate, retarget, validate, convert, render, play policies.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:

@@ -19,7 +19,7 @@ environment first takes warm-up steps, so loading (or, on a first run, compiling
 kernels stays out of the timed region.
 
 Run: ``python benchmarks/env_step.py [--steps 6000] [--chunk 200] [--repeats 3] [--num-envs 2]
-[--policy zero|random]``
+[--policy zero|random] [--mdp mjlab|robomotion-v0]`` (``--num-envs 0`` skips the vectorised runs)
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import gymnasium
 import mujoco
 import numpy as np
 import robomotion.envs  # noqa: F401  (registers the environment)
+from robomotion.envs.tracking.config import TrackingConfig
 from robomotion.envs.tracking.env import G1TrackingEnv
 
 from robomotion.robots import get_robot
@@ -92,9 +93,10 @@ def warm_up(env, steps: int = 50) -> None:
             env.reset()
 
 
-def vector_rate(mode: str, motion, num_envs: int, steps: int, policy: str, seed: int) -> float:
+def vector_rate(mode: str, motion, num_envs: int, steps: int, policy: str, seed: int, config: TrackingConfig) -> float:
     """Environment steps per second of ``gymnasium.make_vec`` (``num_envs`` x vector steps / s)."""
-    envs = gymnasium.make_vec("robomotion/G1Tracking-v0", num_envs=num_envs, vectorization_mode=mode, motion=motion)
+    envs = gymnasium.make_vec("robomotion/G1Tracking-v0", num_envs=num_envs, vectorization_mode=mode, motion=motion,
+                              config=config)
     actions = _actions(policy, steps, envs.single_action_space.shape[0], seed)
     warm_up(envs)
     envs.reset(seed=seed)
@@ -140,19 +142,23 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=2, help="sub-environments of the vectorised runs")
     parser.add_argument("--policy", choices=("zero", "random"), default="zero",
                         help="zero actions (an untrained policy: falls and resets) or N(0, 0.5) actions")
+    parser.add_argument("--mdp", choices=("mjlab", "robomotion-v0"), default="mjlab",
+                        help="mjlab's contract (default; self-collision forces read on every physics step) or "
+                             "this project's first MDP (TrackingConfig.robomotion_v0())")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     robot = get_robot("g1")
     motion = args.motion or robot.home_motion()
-    env = G1TrackingEnv(motion=motion)
+    config = TrackingConfig() if args.mdp == "mjlab" else TrackingConfig.robomotion_v0()
+    env = G1TrackingEnv(motion=motion, config=config)
     decimation, physics_hz = env.config.decimation, env.config.physics_hz
     baselines = [(model, mujoco.MjData(model)) for model in
                  (_physics_model(robot, physics_hz, sensors) for sensors in (True, False))]
     actions = _actions(args.policy, args.steps, env.action_space.shape[0], args.seed)
     warm_up(env)
 
-    print(f"G1Tracking-v0, policy={args.policy}: {args.repeats} runs of {args.steps} steps in chunks of {args.chunk}; "
+    print(f"G1Tracking-v0 ({args.mdp}), policy={args.policy}: {args.repeats} runs of {args.steps} steps in chunks of {args.chunk}; "
           f"physics {physics_hz:g} Hz x decimation {decimation}; times are CPU time unless marked wall-clock")
     runs = []  # per run: (chunks, 3, 2) seconds
     for repeat in range(args.repeats):
@@ -178,9 +184,10 @@ def main() -> None:
               f"{np.median(totals[:, column, 0] / totals[:, 0, 0]):.3f}), chunk median {np.median(chunk_ratios):.3f}, "
               f"best decile {np.percentile(chunk_ratios, 90):.3f}")
     physics_bound = 1e6 / (decimation * mj_step_us[0, 0])  # wall-clock, shipped model
-    for mode in ("sync", "async"):
+    for mode in ("sync", "async") if args.num_envs > 0 else ():
         steps = max(args.steps // (2 * args.num_envs), 1)
-        rates = [vector_rate(mode, motion, args.num_envs, steps, args.policy, args.seed) for _ in range(args.repeats)]
+        rates = [vector_rate(mode, motion, args.num_envs, steps, args.policy, args.seed, config)
+                 for _ in range(args.repeats)]
         print(f"  make_vec {mode:5s} x{args.num_envs}: {np.median(rates):5.0f} env steps/s (wall-clock, median of "
               f"{', '.join(f'{rate:.0f}' for rate in rates)}; {np.median(rates) / physics_bound:.2f} x one core's "
               f"physics-bound rate)")

@@ -5,6 +5,8 @@
     pip install "robomotion[rl]"
     python examples/train_ppo.py --motion walk.csv --timesteps 2000000 --num-envs 2 --output runs/walk
     python examples/train_ppo.py --timesteps 512 --output runs/smoke          # smoke test (home pose)
+    python examples/train_ppo.py --motion walk.csv --export --output runs/walk   # + runs/walk/policy.onnx
+    robomotion play runs/walk/policy.onnx                                       # run the export
 
 Writes to ``--output`` (atomically, refreshed every ``--save-every`` steps and at the end):
 
@@ -12,7 +14,11 @@ Writes to ``--output`` (atomically, refreshed every ``--save-every`` steps and a
 * ``run.json``: the motion, the environment settings and the PPO hyper-parameters (what
   ``examples/play_policy.py`` needs to rebuild the same observation contract);
 * ``episodes.csv``: one row per finished episode (timesteps, return, length, wall seconds);
-* ``returns.png``: episode return and length against training steps.
+* ``returns.png``: episode return and length against training steps;
+* with ``--export``, ``policy.onnx``: the deterministic actor with the observation normalisation baked
+  in, mjlab's inputs, outputs (the first reference clip embedded) and metadata
+  (:func:`robomotion.envs.tracking.export.export_onnx`): ``robomotion play`` and mjlab-style
+  deployment runners run it.
 
 Hyper-parameters follow BeyondMimic's PPO where they carry over to a CPU run and SB3 (actor and
 critic 512-256-128 ELU, gamma 0.99, lambda 0.95, clip 0.2, entropy 0.005, 5 epochs, observation
@@ -63,6 +69,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--save-every", type=int, default=100_000, help="checkpoint interval, steps")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (be kind to shared machines)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--observation", default="mjlab",
+                        choices=("mjlab", "mjlab-no-state-estimation", "robomotion-v0"),
+                        help="observation layout (default: mjlab's 160)")
+    parser.add_argument("--export", action="store_true",
+                        help="also write OUTPUT/policy.onnx (mjlab's ONNX contract, for robomotion play)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=sys.stderr.isatty(),
                         help="show a progress bar")
     return parser.parse_args(argv)
@@ -126,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from robomotion.robots import get_robot
 
         motion = get_robot("g1").home_motion()
-    config = TrackingConfig(episode_seconds=args.episode_seconds)
+    config = TrackingConfig(episode_seconds=args.episode_seconds, observation=args.observation)
     if not args.reset_noise:
         config = config.replace(reset_noise=None)
     env_kwargs = {"motion": motion, "weights": args.weights, "config": config}
@@ -203,6 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model.learn(total_timesteps=args.timesteps, callback=EpisodeLog(), progress_bar=args.progress)
     checkpoint()
+    exported = None
+    if args.export:
+        from robomotion.envs.tracking.env import G1TrackingEnv
+        from robomotion.envs.tracking.export import export_onnx
+
+        exported = export_onnx(model, G1TrackingEnv(motion=motion, weights=args.weights, config=config),
+                               output / "policy.onnx", normalizer=venv, run_path=str(output.resolve()))
     venv.close()
     elapsed = time.perf_counter() - started
     last = rows[-20:]
@@ -214,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary += (f"; last {len(last)} episodes: return {np.mean([r['return'] for r in last]):.3f}, "
                     f"length {np.mean([r['length'] for r in last]):.1f}")
     print(summary)
-    print(f"wrote {output / 'policy.zip'}, {output / 'episodes.csv'}, {output / 'returns.png'}")
+    print(f"wrote {output / 'policy.zip'}, {output / 'episodes.csv'}, {output / 'returns.png'}"
+          + (f", {exported}" if exported else ""))
     return 0
 
 

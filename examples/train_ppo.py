@@ -72,6 +72,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--observation", default="mjlab",
                         choices=("mjlab", "mjlab-no-state-estimation", "robomotion-v0"),
                         help="observation layout (default: mjlab's 160)")
+    parser.add_argument("--self-collision-weight", type=float, default=None,
+                        help="weight of the self-collision term (default mjlab's -10; -0.1 helps a CPU run on a pose "
+                             "with the hands at the hips, see docs/envs.md)")
     parser.add_argument("--export", action="store_true",
                         help="also write OUTPUT/policy.onnx (mjlab's ONNX contract, for robomotion play)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=sys.stderr.isatty(),
@@ -127,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import robomotion.envs  # noqa: F401  (registers the environment)
     from robomotion.envs.tracking.config import TrackingConfig
+    from robomotion.envs.tracking.terms import RewardConfig
 
     torch.set_num_threads(args.threads)
     output: Path = args.output
@@ -138,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         motion = get_robot("g1").home_motion()
     config = TrackingConfig(episode_seconds=args.episode_seconds, observation=args.observation)
+    if args.self_collision_weight is not None:
+        config = config.replace(reward=RewardConfig(self_collision_weight=args.self_collision_weight))
     if not args.reset_noise:
         config = config.replace(reset_noise=None)
     env_kwargs = {"motion": motion, "weights": args.weights, "config": config}

@@ -11,7 +11,7 @@ import pytest
 import robomotion.envs  # noqa: F401  (registers the environment)
 from robomotion.envs.tracking.config import TrackingConfig
 from robomotion.envs.tracking.env import G1TrackingEnv
-from robomotion.envs.tracking.terms import REWARD_TERMS, RewardTerm, TerminationTerm
+from robomotion.envs.tracking.terms import REWARD_TERMS, RewardTerm, TerminationConfig, TerminationTerm
 
 from robomotion.robots import get_robot
 
@@ -110,7 +110,7 @@ def test_user_declared_terms_without_editing_the_kernel(home):
     config = TrackingConfig.evaluation(
         rewards=(RewardTerm("pelvis_height", pelvis_height_error, weight=-2.0, params={"target": 0.9}),),
         terminations=(TerminationTerm("pelvis_low", pelvis_below, params={"height": 0.7}),),
-        termination=TrackingConfig().termination.__class__(None, None, None),
+        termination=TerminationConfig(None, None, None),
     )
     env = G1TrackingEnv(home, config=config)
     env.reset(seed=0)
@@ -129,6 +129,7 @@ def test_user_declared_terms_without_editing_the_kernel(home):
 
 def _drive_with_onnx(shared_dir, seconds: float | None):
     from robomotion.envs.tracking.policy import Policy
+
     from robomotion.formats import load_motion
 
     moves = shared_dir / "data" / "g1_moves"

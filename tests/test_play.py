@@ -105,6 +105,7 @@ def test_play_a_motion_file_with_a_standing_policy(tmp_path):
     """A zero-action policy on the home pose (gains and pose from the metadata): it falls, and the
     fall is reported with mjlab's termination rules."""
     from robomotion.envs import play
+
     from robomotion.formats import save_motion
 
     g1 = get_robot("g1")

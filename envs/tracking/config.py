@@ -17,15 +17,15 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
-
 from robomotion.envs.tracking.observations import OBSERVATIONS, ObservationNoise
 from robomotion.envs.tracking.reset_noise import ResetNoise
 from robomotion.envs.tracking.sampler import SamplingConfig
 from robomotion.envs.tracking.terms import RewardConfig, RewardTerm, TerminationConfig, TerminationTerm
+
 from robomotion.errors import FormatError
 from robomotion.robots import RobotSpec
 
-__all__ = ["TrackingConfig", "KNEES_BENT", "DEFAULT_POSES", "default_joint_pos"]
+__all__ = ["DEFAULT_POSES", "KNEES_BENT", "TrackingConfig", "default_joint_pos"]
 
 #: mjlab's G1 default pose ``KNEES_BENT`` (action offset and reset pose), rad, by joint name;
 #: joints not listed are 0.

@@ -12,13 +12,18 @@
 The MDP (see ``docs/envs.md`` for the full contract):
 
 * **Simulation**: MuJoCo, PD position actuators with the model's gains, physics at ``physics_hz``
-  (200 Hz), one action held for ``decimation`` (4) physics steps: control at 50 Hz.
-* **Action** (29,): joint position offsets around the default (home) pose in units of
-  ``0.25 * effort_limit / kp`` per joint, clipped to ``[-action_clip, action_clip]``.
-* **Observation** (float32): see :mod:`robomotion.envs.tracking.observations` for the segment order.
-* **Reward**: :mod:`robomotion.envs.tracking.terms`; every term times its weight times ``dt``.
+  (200 Hz), one action held for ``decimation`` (4) physics steps: control at 50 Hz; PD targets are
+  not clamped to the joint range (mjlab).
+* **Action** (29,): joint position offsets around the default pose (mjlab's ``KNEES_BENT``) in units
+  of ``0.25 * effort_limit / kp`` per joint, clipped to ``[-action_clip, action_clip]``.
+* **Observation** (float32): mjlab's 160-element actor observation by default (``observation=``
+  ``"mjlab"``, ``"mjlab-no-state-estimation"`` or ``"robomotion-v0"``); see
+  :mod:`robomotion.envs.tracking.observations` for the segments. The critic's is in
+  ``info["privileged_obs"]`` with ``privileged_obs=True``.
+* **Reward**: :mod:`robomotion.envs.tracking.terms`; every term times its weight times ``dt``; extra
+  terms declared as data in ``TrackingConfig.rewards``.
 * **Termination**: anchor height, anchor tilt, end-effector height (failure); truncation at the time
-  limit or when the reference clip ends.
+  limit; at the clip end the motion wraps to a new start (mjlab) or the episode is truncated.
 * **Reset**: reference state initialisation at a start sampled by :class:`~robomotion.envs.tracking.sampler.StartSampler`
   (failure-weighted 1 s bins), plus reset noise; ``reset(options={"clip": i, "frame": f})`` forces a start.
 

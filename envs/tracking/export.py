@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 import torch
-
-from robomotion.atomic import atomic_path
 from robomotion.envs.tracking.env import G1TrackingEnv
 from robomotion.envs.tracking.policy import REFERENCE_OUTPUTS
+
+from robomotion.atomic import atomic_path
 from robomotion.errors import FormatError
 
-__all__ = ["export_onnx", "sb3_actor", "OPSET"]
+__all__ = ["OPSET", "export_onnx", "sb3_actor"]
 
 #: ONNX opset of the export (mjlab's).
 OPSET = 18
@@ -145,7 +145,7 @@ class _ExportedPolicy(torch.nn.Module):
         self.actor = actor
         self.obs_clip = obs_clip
         self.last_frame = reference.num_frames - 1
-        as_tensor = lambda array: torch.as_tensor(np.asarray(array, dtype=np.float32))  # noqa: E731
+        as_tensor = lambda array: torch.as_tensor(np.asarray(array, dtype=np.float32))
         self.register_buffer("obs_mean", as_tensor(mean)[None])
         self.register_buffer("obs_std", as_tensor(std)[None])
         for name, table in zip(REFERENCE_OUTPUTS, (reference.joint_pos, reference.joint_vel, reference.body_pos,

@@ -41,8 +41,15 @@ from robomotion.envs.tracking.terms import (
     tracking_errors,
 )
 
-__all__ = ["NO_FAILURE", "ReferenceTables", "RobotState", "TaskParams", "StepBuffers", "apply_action",
-           "evaluate_step"]
+__all__ = [
+    "NO_FAILURE",
+    "ReferenceTables",
+    "RobotState",
+    "StepBuffers",
+    "TaskParams",
+    "apply_action",
+    "evaluate_step",
+]
 
 #: :func:`evaluate_step`'s return value when no termination check failed; otherwise it returns the
 #: index of the failed check in :data:`~robomotion.envs.tracking.terms.TERMINATION_TERMS`.

@@ -55,11 +55,11 @@ __all__ = [
     "ObservationLayout",
     "ObservationNoise",
     "Segment",
+    "command_frames",
     "feature_layout",
     "policy_layout",
-    "privileged_layout",
-    "command_frames",
     "pose_in_frame",
+    "privileged_layout",
 ]
 
 #: Observation layouts by name (``TrackingConfig.observation``).
@@ -197,18 +197,9 @@ def privileged_layout(
     if observation == "robomotion-v0":
         policy = policy_layout(num_joints, command_offsets, observation)
         return ObservationLayout(policy.segments + (Segment("base_lin_vel", 3, "base_lin_vel"),) + bodies)
-    n = num_joints
-    return ObservationLayout((
-        Segment("command", 2 * n, "command"),
-        Segment("motion_anchor_pos_b", 3, "anchor_pos"),
-        Segment("motion_anchor_ori_b", 6, "anchor_ori"),
-        *bodies,
-        Segment("base_lin_vel", 3, "base_lin_vel"),
-        Segment("base_ang_vel", 3, "base_ang_vel"),
-        Segment("joint_pos", n, "joint_pos"),
-        Segment("joint_vel", n, "joint_vel"),
-        Segment("actions", n, "actions"),
-    ))
+    actor = policy_layout(num_joints, command_offsets, "mjlab").segments
+    # mjlab's critic: the actor's terms (all of them, noise-free) with the body poses after the anchor's
+    return ObservationLayout(actor[:3] + bodies + actor[3:])
 
 
 @dataclass(frozen=True)

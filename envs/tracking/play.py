@@ -35,19 +35,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from robomotion.atomic import write_text
 from robomotion.envs.tracking.config import TrackingConfig
 from robomotion.envs.tracking.env import G1TrackingEnv
 from robomotion.envs.tracking.motion_library import MotionLibrary, ReferenceClip, reference_clip
-from robomotion.envs.tracking.policy import EmbeddedMotion, Policy
+from robomotion.envs.tracking.policy import Policy
 from robomotion.envs.tracking.sampler import SamplingConfig
+
+from robomotion.atomic import write_text
 from robomotion.errors import FormatError
 from robomotion.motion import RobotMotion
 from robomotion.robots import RobotSpec, get_robot
 from robomotion.rotations import quat_apply, quat_conjugate
 
-__all__ = ["PlayResult", "play", "embedded_clip"]
+__all__ = ["PlayResult", "embedded_clip", "play"]
 
 #: Effort fraction at or above which an actuator counts as saturated.
 SATURATED = 0.99
@@ -69,7 +69,9 @@ class PlayResult:
         torque_use_mean, torque_use_max: mean and max over steps of |force| / effort limit, per joint;
             saturated_fraction: fraction of steps with any actuator at >= 99 % of its limit.
         joint_range_use_max: per joint, the largest |q - mid| / half range (1 = at a limit).
-        reward_terms: mean of each weighted reward term per step; wall_seconds: run time.
+        reward_terms: mean of each weighted reward term per step.
+        wall_seconds: the whole call (loading, the embedded reference, the rollout; not the video);
+            loop_seconds: the rollout alone.
         video: the video written, if any.
     """
 
@@ -91,6 +93,7 @@ class PlayResult:
     joint_range_use_max: dict[str, float]
     reward_terms: dict[str, float]
     wall_seconds: float
+    loop_seconds: float
     video: str | None = None
     per_step: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -106,52 +109,53 @@ class PlayResult:
         worst = max(self.body_errors, key=self.body_errors.get)
         torque = max(self.torque_use_max, key=self.torque_use_max.get)
         joint = max(self.joint_range_use_max, key=self.joint_range_use_max.get)
-        return "\n".join([
-            f"{Path(self.policy).name} on {self.motion} ({self.observation} observation): {ending}: "
-            f"{self.steps} steps, {self.seconds:.2f} of {self.reference_seconds:.2f} s",
-            f"tracked-body position error: mean {100 * self.mean_body_error:.1f} cm, max (per-step mean) "
-            f"{100 * self.max_body_error:.1f} cm, worst body {worst} {100 * self.body_errors[worst]:.1f} cm",
-            f"torque use: max {100 * self.torque_use_max[torque]:.0f} % of the limit ({torque}), "
-            f"{100 * self.saturated_fraction:.1f} % of steps with a saturated actuator; joint range use: max "
-            f"{100 * self.joint_range_use_max[joint]:.0f} % ({joint})",
-            f"{self.steps / max(self.wall_seconds, 1e-9):.0f} steps/s ({self.wall_seconds:.1f} s)",
-        ])
+        loop = max(self.loop_seconds, 1e-9)
+        lines = [
+            (f"{Path(self.policy).name} on {self.motion} ({self.observation} observation): {ending}: "
+             f"{self.steps} steps, {self.seconds:.2f} of {self.reference_seconds:.2f} s"),
+            (f"tracked-body position error: mean {100 * self.mean_body_error:.1f} cm, max (per-step mean) "
+             f"{100 * self.max_body_error:.1f} cm, worst body {worst} {100 * self.body_errors[worst]:.1f} cm"),
+            (f"torque use: max {100 * self.torque_use_max[torque]:.0f} % of the limit ({torque}), "
+             f"{100 * self.saturated_fraction:.1f} % of steps with a saturated actuator; joint range use: max "
+             f"{100 * self.joint_range_use_max[joint]:.0f} % ({joint})"),
+            (f"rollout {self.steps / loop:.0f} control steps/s ({self.seconds / loop:.0f}x real time); "
+             f"{self.wall_seconds:.1f} s with loading"),
+        ]
+        return "\n".join(lines)
 
 
-def embedded_clip(embedded: EmbeddedMotion, robot: RobotSpec, fps: float, name: str = "embedded") -> ReferenceClip:
-    """A :class:`ReferenceClip` of the reference embedded in an ONNX policy.
+def embedded_clip(reference: dict[str, np.ndarray], body_names: tuple[str, ...], robot: RobotSpec, fps: float,
+                  name: str = "embedded") -> ReferenceClip:
+    """A :class:`ReferenceClip` of the reference embedded in an ONNX policy (:meth:`Policy.embedded_motion`,
+    bodies ``body_names``, joints in ``robot``'s order).
 
     Root pose and velocity come from the embedded root body (``robot.root_body``), joints from
     ``joint_pos``/``joint_vel``; tracked bodies the ONNX carries keep its exact poses and velocities,
     the others come from forward kinematics.
     """
-    names = list(embedded.body_names)
+    names = list(body_names)
     if robot.root_body not in names:
         raise FormatError(f"the embedded reference lacks the root body '{robot.root_body}'", field="body_names")
     root = names.index(robot.root_body)
-    motion = RobotMotion(robot=robot.name, fps=fps, root_pos=embedded.body_pos[:, root],
-                         root_quat=embedded.body_quat[:, root], joint_pos=embedded.joint_pos,
+    root_pos, root_quat = reference["body_pos_w"][:, root], reference["body_quat_w"][:, root]
+    joint_pos, joint_vel = reference["joint_pos"], reference["joint_vel"]
+    motion = RobotMotion(robot=robot.name, fps=fps, root_pos=root_pos, root_quat=root_quat, joint_pos=joint_pos,
                          joint_names=robot.joint_names, metadata={"name": name})
     clip = reference_clip(motion, robot, fps, name=name)
-    body_pos, body_quat = clip.body_pos.copy(), clip.body_quat.copy()
-    body_lin_vel, body_ang_vel = clip.body_lin_vel.copy(), clip.body_ang_vel.copy()
-    for index, body in enumerate(clip.body_names):
-        if body in names:
-            source = names.index(body)
-            body_pos[:, index] = embedded.body_pos[:, source]
-            body_quat[:, index] = embedded.body_quat[:, source]
-            body_lin_vel[:, index] = embedded.body_lin_vel[:, source]
-            body_ang_vel[:, index] = embedded.body_ang_vel[:, source]
-    quat = embedded.body_quat[:, root]
-    qvel = np.concatenate([embedded.body_lin_vel[:, root],
-                           quat_apply(quat_conjugate(quat), embedded.body_ang_vel[:, root]),
-                           embedded.joint_vel], axis=1)
-    qpos = np.concatenate([embedded.body_pos[:, root], quat, embedded.joint_pos], axis=1)
-    return ReferenceClip(name=name, fps=float(fps), qpos=qpos, qvel=qvel, joint_pos=embedded.joint_pos.copy(),
-                         joint_vel=embedded.joint_vel.copy(), body_names=clip.body_names,
-                         body_pos=np.ascontiguousarray(body_pos), body_quat=np.ascontiguousarray(body_quat),
-                         body_lin_vel=np.ascontiguousarray(body_lin_vel),
-                         body_ang_vel=np.ascontiguousarray(body_ang_vel))
+    tables = {"body_pos": "body_pos_w", "body_quat": "body_quat_w", "body_lin_vel": "body_lin_vel_w",
+              "body_ang_vel": "body_ang_vel_w"}
+    bodies = {}
+    for field_name, output in tables.items():
+        values = getattr(clip, field_name).copy()
+        for index, body in enumerate(clip.body_names):
+            if body in names:
+                values[:, index] = reference[output][:, names.index(body)]
+        bodies[field_name] = np.ascontiguousarray(values)
+    root_ang_vel_local = quat_apply(quat_conjugate(root_quat), reference["body_ang_vel_w"][:, root])
+    qvel = np.concatenate([reference["body_lin_vel_w"][:, root], root_ang_vel_local, joint_vel], axis=1)
+    qpos = np.concatenate([root_pos, root_quat, joint_pos], axis=1)
+    return ReferenceClip(name=name, fps=float(fps), qpos=qpos, qvel=qvel, joint_pos=joint_pos.copy(),
+                         joint_vel=joint_vel.copy(), body_names=clip.body_names, **bodies)
 
 
 def _library(policy: Policy, motion: str | PathLike | RobotMotion | None, robot: RobotSpec,
@@ -159,7 +163,7 @@ def _library(policy: Policy, motion: str | PathLike | RobotMotion | None, robot:
     if motion is None:
         if not policy.has_reference:
             raise FormatError("the policy embeds no reference motion: pass a motion file", policy.path, "body_pos_w")
-        clip = embedded_clip(policy.embedded_motion(), robot, fps, name=policy.path.stem)
+        clip = embedded_clip(policy.embedded_motion(), policy.metadata.body_names, robot, fps, name=policy.path.stem)
         return MotionLibrary((clip,), np.ones(1)), "embedded"
     label = "motion" if isinstance(motion, RobotMotion) else str(motion)
     return MotionLibrary.from_source(motion, robot, fps), label
@@ -214,7 +218,7 @@ def play(
     if seconds is not None:
         if seconds <= 0:
             raise FormatError(f"seconds must be positive, got {seconds}", field="seconds")
-        steps = min(steps, int(round(seconds * config.control_hz)))
+        steps = min(steps, round(seconds * config.control_hz))
     env = G1TrackingEnv(library, config=config.replace(episode_seconds=max(steps, 1) / config.control_hz))
     if env.observation_space.shape[0] != policy.observation_size:
         raise FormatError(f"the policy reads {policy.observation_size} observations, the {policy.observation} "
@@ -233,6 +237,7 @@ def play(
     qpos[0] = env.data.qpos
     terms: dict[str, float] = {}
     termination, done = None, 0
+    loop_started = time.perf_counter()
     with _progress(steps, progress) as bar:
         for step in range(steps):
             action = policy(observation, time_step=env.frame)
@@ -252,6 +257,7 @@ def play(
                 break
             if truncated:
                 break
+    loop_seconds = time.perf_counter() - loop_started
     env.close()
     body_errors, torque_use, range_use, qpos = body_errors[:done], torque_use[:done], range_use[:done], qpos[:done + 1]
     per_step_mean = body_errors.mean(axis=1) if done else np.zeros(1)
@@ -275,6 +281,7 @@ def play(
         joint_range_use_max={name: float(v) for name, v in zip(joints, range_use.max(axis=0))},
         reward_terms={name: value / max(done, 1) for name, value in terms.items()},
         wall_seconds=time.perf_counter() - started,
+        loop_seconds=loop_seconds,
         per_step={"body_error": body_errors, "torque_use": torque_use, "qpos": qpos},
     )
     if video is not None:

@@ -16,7 +16,7 @@ The file carries everything a runner needs (``docs/envs.md``, "Policies in ONNX"
     policy = Policy("B_Fence1.onnx")
     policy.metadata.observation_names, policy.observation          # ('command', ...), 'mjlab'
     actions = policy(observation, time_step=0)                      # (N,) float32
-    reference = policy.embedded_motion()                            # EmbeddedMotion (T frames, 50 Hz)
+    reference = policy.embedded_motion()                            # {"joint_pos": (T, N), "body_pos_w": ...}
 
 Units: metres, radians, seconds; quaternions (w, x, y, z); z-up world.
 """
@@ -32,7 +32,7 @@ import numpy as np
 from robomotion.errors import BackendUnavailableError, FormatError
 from robomotion.robots import RobotSpec
 
-__all__ = ["Policy", "PolicyMetadata", "EmbeddedMotion", "REFERENCE_OUTPUTS", "observation_names"]
+__all__ = ["REFERENCE_OUTPUTS", "Policy", "PolicyMetadata", "observation_names"]
 
 #: The reference outputs of an mjlab export, in order.
 REFERENCE_OUTPUTS = ("joint_pos", "joint_vel", "body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w")
@@ -143,29 +143,6 @@ class PolicyMetadata:
             raise FormatError(f"bodies {unknown} are not in robot '{robot.name}'", path, "body_names")
 
 
-@dataclass(frozen=True)
-class EmbeddedMotion:
-    """The reference embedded in an ONNX policy (T frames at the control rate, B bodies, world frame).
-
-    Attributes:
-        joint_pos, joint_vel: (T, N) rad, rad/s, in the policy's joint order.
-        body_names: the B bodies.
-        body_pos, body_quat, body_lin_vel, body_ang_vel: (T, B, 3/4) m, wxyz, m/s, rad/s.
-    """
-
-    joint_pos: np.ndarray
-    joint_vel: np.ndarray
-    body_names: tuple[str, ...]
-    body_pos: np.ndarray
-    body_quat: np.ndarray
-    body_lin_vel: np.ndarray
-    body_ang_vel: np.ndarray
-
-    @property
-    def num_frames(self) -> int:
-        return int(self.joint_pos.shape[0])
-
-
 class Policy:
     """An ONNX tracking policy on onnxruntime's CPU provider (one observation at a time).
 
@@ -192,7 +169,7 @@ class Policy:
         options.log_severity_level = 3
         try:
             self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for unreadable files
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for unreadable files
             raise FormatError(f"not a readable ONNX model ({str(exc).splitlines()[0][:160]})", path) from None
         entries = dict(self._session.get_modelmeta().custom_metadata_map)
         self.metadata = PolicyMetadata.parse(entries, path)
@@ -252,20 +229,14 @@ class Policy:
         raise FormatError("cannot find the embedded reference's frame table (pass a motion file)", self.path,
                           "joint_pos")
 
-    def embedded_motion(self) -> EmbeddedMotion:
-        """The whole embedded reference, queried frame by frame (``time_step`` 0 to T - 1)."""
+    def embedded_motion(self) -> dict[str, np.ndarray]:
+        """The whole embedded reference, queried frame by frame (``time_step`` 0 to T - 1): the
+        :data:`REFERENCE_OUTPUTS` stacked over frames, float64: ``joint_pos``, ``joint_vel`` (T, N) in the
+        policy's joint order; ``body_pos_w``, ``body_quat_w``, ``body_lin_vel_w``, ``body_ang_vel_w``
+        (T, B, 3/4) of ``metadata.body_names``, world frame (m, wxyz, m/s, rad/s)."""
         frames = [self.reference_at(step) for step in range(self.embedded_frames())]
         stacked = {name: np.stack([frame[name] for frame in frames]).astype(np.float64) for name in REFERENCE_OUTPUTS}
-        bodies = self.metadata.body_names
-        if stacked["body_pos_w"].shape[1] != len(bodies):
-            raise FormatError(f"{len(bodies)} body_names but the reference has {stacked['body_pos_w'].shape[1]} bodies",
-                              self.path, "body_names")
-        return EmbeddedMotion(
-            joint_pos=stacked["joint_pos"],
-            joint_vel=stacked["joint_vel"],
-            body_names=bodies,
-            body_pos=stacked["body_pos_w"],
-            body_quat=stacked["body_quat_w"],
-            body_lin_vel=stacked["body_lin_vel_w"],
-            body_ang_vel=stacked["body_ang_vel_w"],
-        )
+        if stacked["body_pos_w"].shape[1] != len(self.metadata.body_names):
+            raise FormatError(f"{len(self.metadata.body_names)} body_names but the reference has "
+                              f"{stacked['body_pos_w'].shape[1]} bodies", self.path, "body_names")
+        return stacked

@@ -45,24 +45,24 @@ import numpy as np
 from numba import njit
 
 __all__ = [
-    "REWARD_TERMS",
-    "TERMINATION_TERMS",
     "BUILTIN_REWARDS",
     "BUILTIN_TERMINATIONS",
-    "RewardTerm",
-    "TerminationTerm",
+    "REWARD_TERMS",
+    "TERMINATION_TERMS",
     "RewardConfig",
+    "RewardTerm",
     "TerminationConfig",
-    "heading_alignment",
-    "reanchor_positions",
-    "reanchor_orientations",
-    "tracking_errors",
-    "squared_norm",
-    "soft_joint_limits",
-    "joint_limit_violation",
+    "TerminationTerm",
     "anchor_height_failed",
     "anchor_tilt_failed",
     "end_effector_height_failed",
+    "heading_alignment",
+    "joint_limit_violation",
+    "reanchor_orientations",
+    "reanchor_positions",
+    "soft_joint_limits",
+    "squared_norm",
+    "tracking_errors",
 ]
 
 #: Names of the reward terms, in the order they are reported in ``info["reward_terms"]``.

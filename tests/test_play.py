@@ -101,7 +101,7 @@ def test_motion_of_another_robot_is_refused(tmp_path):
         play(_tiny_onnx(tmp_path / "p.onnx", _metadata()), motion=other)
 
 
-def test_play_a_motion_file_with_a_standing_policy(tmp_path):
+def test_play_a_motion_file_with_a_standing_policy(tmp_path, capsys):
     """A zero-action policy on the home pose (gains and pose from the metadata): it falls, and the
     fall is reported with mjlab's termination rules."""
     from robomotion.envs import play
@@ -112,12 +112,15 @@ def test_play_a_motion_file_with_a_standing_policy(tmp_path):
     motion_file = save_motion(g1.home_motion(seconds=3.0), tmp_path / "home.npz")
     meta = _metadata(joint_damping=",".join(f"{-v:.4f}" for v in get_robot("g1").load_model().actuator_biasprm[:, 2]),
                      default_joint_pos=",".join(f"{v:.4f}" for v in g1.home_joint_pos))
-    result = play(_tiny_onnx(tmp_path / "p.onnx", meta), motion=motion_file, report=tmp_path / "report")
+    policy = _tiny_onnx(tmp_path / "p.onnx", meta)
+    assert main(["play", str(policy), "--motion", str(motion_file), "--no-video"]) == 1  # a fall: a failed check
+    result = play(policy, motion=motion_file, report=tmp_path / "report")
     assert not result.survived and result.termination == "anchor_height" and 0.9 <= result.fell_at <= 1.6
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert report["survived"] is False and report["steps"] == result.steps
     assert set(report["body_errors"]) == set(g1.tracked_bodies)
     assert (tmp_path / "report" / "steps.csv").read_text().count("\n") == result.steps + 1
+    assert "FELL at" in capsys.readouterr().out
 
 
 @pytest.mark.shared

@@ -7,8 +7,9 @@ Examples::
     robomotion play policy.onnx --report out/ --no-video       # out/report.json, out/steps.csv
 
 Prints survival time (or the fall and its cause: mjlab's termination rules), tracked-body position
-errors, torque and joint-range use. Exit 0 when the policy ran (fall or not), 2 on bad input
-(missing or unknown ONNX metadata, another robot, a motion of another robot).
+errors, torque and joint-range use. Exit 0 when the robot stayed up, 1 when it fell (a failed check,
+like a validation ``fail``), 2 on bad input (missing or unknown ONNX metadata, another robot, a
+motion of another robot).
 """
 
 from __future__ import annotations
@@ -49,4 +50,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {result.video}")
     if args.report:
         print(f"wrote {args.report / 'report.json'}, {args.report / 'steps.csv'}")
-    return 0
+    return 0 if result.survived else 1

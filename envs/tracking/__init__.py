@@ -3,7 +3,8 @@
 ``env`` (the environment), ``config`` (its dataclass config), ``terms`` (reward and termination
 terms), ``kernel`` (the compiled per-step evaluation), ``sim`` (the MuJoCo simulation and PD control),
 ``sampler`` (adaptive start sampling), ``motion_library`` (reference clips), ``observations``,
-``reset_noise``.
+``reset_noise``; ONNX policies: ``policy`` (an mjlab-style ONNX file on onnxruntime), ``play`` (run
+and measure one, ``robomotion play``), ``export`` (write one from a trained policy).
 """
 
 from __future__ import annotations

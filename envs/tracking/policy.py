@@ -177,7 +177,10 @@ class Policy:
         inputs = {item.name: item for item in self._session.get_inputs()}
         if "obs" not in inputs:
             raise FormatError(f"expected an input named 'obs', got {sorted(inputs)}", path, "obs")
-        self.observation_size = int(inputs["obs"].shape[-1])
+        size = inputs["obs"].shape[-1] if inputs["obs"].shape else None
+        if not isinstance(size, int):
+            raise FormatError(f"the 'obs' input needs a fixed size, got shape {inputs['obs'].shape}", path, "obs")
+        self.observation_size = size
         self._time_input = "time_step" in inputs
         outputs = [item.name for item in self._session.get_outputs()]
         if "actions" not in outputs:

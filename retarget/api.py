@@ -128,7 +128,7 @@ def retarget_with_report(
     **options,
 ) -> RetargetResult:
     """Retarget ``motion`` to ``robot`` and measure the result (see :func:`retarget`)."""
-    config = (config or RetargetConfig()).with_options(**options)
+    config = (config or RetargetConfig()).replace(**options)
     human, metadata, contact_source = _human_points(motion, config)
     return retarget_points(human, robot, mapping, config, metadata, contact_source)
 
@@ -297,7 +297,7 @@ def retarget(
         mapping and contacts were used. Call :func:`retarget_with_report` for the quality report
         (it replays the result through MuJoCo, which :func:`retarget` skips).
     """
-    config = (config or RetargetConfig()).with_options(**options)
+    config = (config or RetargetConfig()).replace(**options)
     human, metadata, contact_source = _human_points(motion, config)
     return _retarget(human, robot, mapping, config, metadata, contact_source).motion
 

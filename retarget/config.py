@@ -8,12 +8,12 @@ the frame rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
-from robomotion.retarget.foot_locks import SwingClearance
-
+from robomotion.config import Config
 from robomotion.errors import FormatError
 from robomotion.foot_contacts import ContactDetection
+from robomotion.retarget.foot_locks import SwingClearance
 
 __all__ = ["RetargetConfig"]
 
@@ -21,8 +21,11 @@ CONTACT_SOURCES = ("auto", "source", "detect")
 
 
 @dataclass(frozen=True)
-class RetargetConfig:
+class RetargetConfig(Config):
     """Every option of :func:`robomotion.retarget.retarget`.
+
+    A :class:`~robomotion.config.Config`: ``replace(**fields)``, ``from_dict``/``from_json`` (nested
+    ``contact_detection``/``swing_clearance`` sections may be partial) and ``to_dict``.
 
     Attributes:
         root_position: weight of the pelvis position target (1/m).
@@ -99,11 +102,3 @@ class RetargetConfig:
             raise FormatError("at least one iteration is needed", field="max_iterations")
         if isinstance(self.held_joints, str) or not all(isinstance(p, str) for p in self.held_joints):
             raise FormatError("expected a sequence of joint name patterns", field="held_joints")
-
-    def with_options(self, **options) -> RetargetConfig:
-        """A copy with some fields changed; unknown names raise :class:`FormatError`."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise FormatError(f"unknown retarget options {unknown}; known: {sorted(known)}", field="options")
-        return replace(self, **options)

@@ -110,7 +110,7 @@ def test_nan_and_empty_input_are_clear_errors():
 
 def test_bad_options_are_clear_errors():
     motion = waving_motion(frames=3)
-    with pytest.raises(FormatError, match="unknown retarget options"):
+    with pytest.raises(FormatError, match="unknown setting acceleraton for RetargetConfig; valid: root_position"):
         retarget(motion, acceleraton=1.0)
     with pytest.raises(FormatError, match="contacts"):
         RetargetConfig(contacts="sometimes")

@@ -8,15 +8,20 @@
     config = TrackingConfig.robomotion_v0()                  # this project's first MDP (334 observation)
     env = gymnasium.make("robomotion/G1Tracking-v0", motion="walk.csv", config=config)
 
-Any field can also be passed straight to ``gymnasium.make`` as a keyword (``episode_seconds=5.0``).
+Any field can also be passed straight to ``gymnasium.make`` as a keyword (``episode_seconds=5.0``); an
+unknown keyword is a :class:`~robomotion.errors.FormatError` listing the valid ones. A
+:class:`~robomotion.config.Config`: ``replace``, ``from_dict``/``from_json`` (nested sections such as
+``{"reward": {"body_pos_weight": 2.0}}`` may be partial) and ``to_dict``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+
+from robomotion.config import Config
 from robomotion.envs.tracking.observations import OBSERVATIONS, ObservationNoise
 from robomotion.envs.tracking.reset_noise import ResetNoise
 from robomotion.envs.tracking.sampler import SamplingConfig
@@ -57,7 +62,7 @@ def default_joint_pos(robot: RobotSpec, pose: str) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class TrackingConfig:
+class TrackingConfig(Config):
     """Everything that shapes the tracking MDP.
 
     Attributes:
@@ -144,8 +149,7 @@ class TrackingConfig:
     def evaluation(cls, **overrides) -> TrackingConfig:
         """mjlab's "play" settings: start every episode at frame 0, no observation or reset noise."""
         settings = {"sampling": SamplingConfig(mode="start"), "observation_noise": None, "reset_noise": None}
-        settings.update(overrides)
-        return cls(**settings)
+        return cls(**settings).replace(**overrides)
 
     @classmethod
     def robomotion_v0(cls, **overrides) -> TrackingConfig:
@@ -159,9 +163,4 @@ class TrackingConfig:
             "clip_end": "truncate",
             "reward": RewardConfig(self_collision_weight=-0.1, self_collision_force=None),
         }
-        settings.update(overrides)
-        return cls(**settings)
-
-    def replace(self, **changes) -> TrackingConfig:
-        """A copy with some fields changed."""
-        return replace(self, **changes)
+        return cls(**settings).replace(**overrides)

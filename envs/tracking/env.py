@@ -36,7 +36,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium
@@ -133,7 +133,8 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         render_mode: ``None``, ``"rgb_array"`` (offscreen frames) or ``"human"`` (interactive
             MuJoCo viewer; needs a display).
         width, height: ``rgb_array`` frame size in pixels.
-        **overrides: any :class:`TrackingConfig` field, e.g. ``episode_seconds=5.0``.
+        **overrides: any :class:`TrackingConfig` field, e.g. ``episode_seconds=5.0`` (an unknown name is a
+            :class:`~robomotion.errors.FormatError` listing the valid ones).
 
     Attributes:
         library: the reference clips and their sampling weights.
@@ -155,9 +156,7 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         height: int = 480,
         **overrides: Any,
     ):
-        config = config or TrackingConfig()
-        if overrides:
-            config = replace(config, **overrides)
+        config = (config or TrackingConfig()).replace(**overrides)
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         if render_mode == "human" and not _has_display():

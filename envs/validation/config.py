@@ -9,24 +9,23 @@ Where a number comes from another tool it says so (ProtoMotions' motion filters,
 retargeting evaluation, BeyondMimic's tracking terminations); the remaining defaults were set on
 the G1 home pose, synthetic broken references and the Kimodo-G1 examples (see ``docs/validation.md``).
 
-Override any field with :func:`dataclasses.replace`, keyword arguments to :meth:`ValidationConfig.from_dict`,
-or a JSON file (``robomotion validate MOTION --config my.json``) holding a subset of the fields.
+A :class:`~robomotion.config.Config`: override any field with ``config.replace(field=value)``, a dict
+(:meth:`ValidationConfig.from_dict`) or a JSON file (``robomotion validate MOTION --config my.json``)
+holding a subset of the fields; unknown keys are an error that lists the valid ones.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, fields
 
+from robomotion.config import Config
 from robomotion.errors import FormatError
 
 __all__ = ["ValidationConfig"]
 
 
 @dataclass(frozen=True)
-class ValidationConfig:
+class ValidationConfig(Config):
     """Thresholds and settings of the validation checks (SI units).
 
     Reference preparation:
@@ -145,31 +144,3 @@ class ValidationConfig:
                 raise FormatError(f"must be a non-negative number, got {value!r}", field=item.name)
         if self.control_hz <= 0:
             raise FormatError("must be positive", field="control_hz")
-
-    def to_dict(self) -> dict[str, float | bool]:
-        """The configuration as a JSON-serialisable dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any], source: str | Path | None = None) -> ValidationConfig:
-        """Defaults overridden by ``values`` (a subset of the fields); unknown keys are an error."""
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise FormatError(f"unknown settings {unknown}; expected some of {sorted(known)}", source, unknown[0])
-        try:
-            return cls(**values)
-        except FormatError as exc:
-            raise FormatError(str(exc), source) from exc
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> ValidationConfig:
-        """Defaults overridden by the JSON object in ``path``."""
-        path = Path(path)
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise FormatError(f"cannot read a JSON object: {exc}", path) from exc
-        if not isinstance(values, dict):
-            raise FormatError("expected a JSON object of settings", path)
-        return cls.from_dict(values, path)

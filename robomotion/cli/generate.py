@@ -14,7 +14,8 @@ Behaves like Kimodo's ``kimodo_gen``:
   format's extension is not appended when the stem already ends with it.
 * ``--robot g1`` also retargets each sample to the G1, writes ``<name>_g1.csv`` (MuJoCo qpos)
   and ``<name>_g1_beyondmimic.npz`` and runs the MuJoCo validation, with its report in
-  ``<name>_g1_report/``. Exit code 1 if any validation verdict is ``fail``.
+  ``<name>_g1_report/``. Exit code 1 if any validation verdict is ``fail``. ``--config FILE`` sets those
+  two stages (``{"retarget": {...}, "validation": {...}}``, see :mod:`robomotion.cli.pipeline_config`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import json
 from pathlib import Path
 
+from robomotion.config import add_config_argument, config_from_args
 from robomotion.errors import FormatError, RobomotionError
 
 __all__ = ["register", "run"]
@@ -50,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bvh", action="store_true", help="also write BVH")
     parser.add_argument("--robot", choices=("g1",), default=None, help="also retarget, export and validate on this robot")
     parser.add_argument("--no-video", dest="video", action="store_false", help="validation report without video")
+    add_config_argument(parser, "PipelineConfig (sections 'retarget' and 'validation', used with --robot)")
     parser.set_defaults(func=run)
 
 
@@ -94,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
     from robomotion.formats import save_motion
     from robomotion.generators import load_model
     from robomotion.generators.text_encoder import split_prompt
+    from robomotion.cli.pipeline_config import PipelineConfig
     from robomotion.motion import HumanMotion
 
+    pipeline = config_from_args(args, PipelineConfig)
     meta: dict = {}
     constraints_path = args.constraints
     if args.input_folder:
@@ -153,11 +158,11 @@ def run(args: argparse.Namespace) -> int:
         for path in written:
             print(f"wrote {path}")
         if args.robot:
-            failed |= _robot_outputs(motion, base, args.robot, args.video)
+            failed |= _robot_outputs(motion, base, args.robot, args.video, pipeline)
     return 1 if failed else 0
 
 
-def _robot_outputs(motion, base: Path, robot: str, video: bool) -> bool:
+def _robot_outputs(motion, base: Path, robot: str, video: bool, pipeline) -> bool:
     """Retarget (human motions), export G1 CSV + BeyondMimic NPZ, validate; True if the verdict is fail."""
     from robomotion.envs import validate
     from robomotion.formats import save_motion
@@ -166,7 +171,7 @@ def _robot_outputs(motion, base: Path, robot: str, video: bool) -> bool:
     if isinstance(motion, HumanMotion):
         from robomotion.retarget import retarget
 
-        robot_motion = retarget(motion, robot=robot)
+        robot_motion = retarget(motion, robot=robot, config=pipeline.retarget)
     else:
         robot_motion = motion
     stem = f"{base}_{robot}"
@@ -175,7 +180,7 @@ def _robot_outputs(motion, base: Path, robot: str, video: bool) -> bool:
         save_motion(robot_motion, f"{stem}_beyondmimic.npz", format="beyondmimic-npz"),
     ):
         print(f"wrote {path}")
-    report = validate(robot_motion, report_dir=f"{stem}_report", video=video)
+    report = validate(robot_motion, pipeline.validation, report_dir=f"{stem}_report", video=video)
     print(report.summary())
     print(f"wrote {stem}_report/")
     return report.verdict == "fail"

@@ -6,7 +6,8 @@ Examples::
     robomotion retarget walk.bvh -o walk_bm.npz --format beyondmimic-npz
     robomotion retarget clips/ -o g1_clips/ --jobs 2                  # a folder, 2 processes
 
-Every output gets its quality report next to it (``<output>.quality.json``); one file prints it.
+``--config FILE`` holds :class:`~robomotion.retarget.config.RetargetConfig` fields (``--contacts`` wins
+over the file). Every output gets its quality report next to it (``<output>.quality.json``); one file prints it.
 A folder is searched recursively for human motion files (NPZ, BVH), the tree is mirrored under
 the output folder, a failed clip is reported and skipped, a summary is printed and written to
 ``<output>/retarget_summary.json``, and the exit code is 1 when any clip failed.
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from robomotion.config import add_config_argument, config_from_args
 
 FORMATS = ("g1-csv", "beyondmimic-npz", "kimodo-npz")
 
@@ -42,10 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--contacts",
         choices=("auto", "source", "detect"),
-        default="auto",
-        help="foot contacts: the motion's own labels plus detected ones when present (auto), the labels only "
-        "(source) or detected only",
+        default=None,
+        help="foot contacts: the motion's own labels plus detected ones when present (auto, the default), the "
+        "labels only (source) or detected only",
     )
+    add_config_argument(parser, "RetargetConfig")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -68,6 +72,7 @@ def _format_for(path: Path, given: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from robomotion.atomic import write_text
     from robomotion.errors import FormatError
+    from robomotion.retarget.config import RetargetConfig
     from robomotion.retarget.batch import (
         SUFFIXES,
         human_motion_files,
@@ -79,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise FormatError(f"--jobs must be at least 1, got {args.jobs}", field="jobs")
-    options = {"contacts": args.contacts}
+    options = config_from_args(args, RetargetConfig, contacts=args.contacts).to_dict()
     if args.input.is_file():
         format_name = _format_for(args.output, args.format)
         output = args.output

@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from robomotion.config import add_config_argument, config_from_args
 from robomotion.errors import FormatError
 
 
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("motion", type=Path, help="robot motion file (any format robomotion.formats reads)")
     parser.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.html, plots and a video")
     parser.add_argument("--no-video", action="store_true", help="skip the rollout video in the report")
-    parser.add_argument("--config", type=Path, metavar="JSON", help="JSON object overriding ValidationConfig fields")
+    add_config_argument(parser, "ValidationConfig")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
     parser.set_defaults(func=run)
 
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from robomotion.formats import load_motion
     from robomotion.motion import RobotMotion
 
-    config = ValidationConfig.from_json(args.config) if args.config is not None else ValidationConfig()
+    config = config_from_args(args, ValidationConfig)
     motion = load_motion(args.motion)
     if not isinstance(motion, RobotMotion):
         raise FormatError(

@@ -1,0 +1,204 @@
+"""The one configuration mechanism of robomotion: frozen dataclasses with checked overrides.
+
+Every stage's settings are a frozen dataclass that inherits :class:`Config`
+(:class:`~robomotion.retarget.config.RetargetConfig`,
+:class:`~robomotion.envs.validation.config.ValidationConfig`,
+:class:`~robomotion.envs.tracking.config.TrackingConfig`). They all read and write the same way::
+
+    config = RetargetConfig().replace(acceleration=0.01)            # keyword overrides
+    config = RetargetConfig.from_dict({"contact_detection": {"max_speed": 0.3}})   # nested, partial
+    config = ValidationConfig.from_json("strict.json")               # a JSON object, any subset
+    json.dumps(config.to_dict())                                     # and back
+
+An unknown key anywhere (also inside a nested section) is a
+:class:`~robomotion.errors.FormatError` that names the key and lists the valid ones, so the CLI
+exits with code 2 and one line instead of a ``TypeError`` traceback. Nested dataclass fields
+accept a dict, which overrides only the keys it names; JSON lists become tuples where the
+field is a tuple; ``null`` turns an optional section off.
+
+Each sub-command that takes ``--config FILE`` declares it with :func:`add_config_argument` and
+reads it with :func:`config_from_args`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import types
+import typing
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from robomotion.errors import FormatError
+
+__all__ = ["Config", "add_config_argument", "config_from_args", "override", "to_dict"]
+
+C = TypeVar("C", bound="Config")
+T = TypeVar("T")
+
+
+@cache
+def _field_types(cls: type) -> dict[str, Any]:
+    """Resolved annotations of a dataclass's init fields (``from __future__ import annotations`` safe)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls) if f.init}
+
+
+def _dataclass_in(annotation: Any) -> type | None:
+    """The dataclass type named by ``annotation`` (also inside ``X | None``), or None."""
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _dataclass_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _is_optional(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+
+
+def _is_tuple(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_tuple(arg) for arg in typing.get_args(annotation))
+    return annotation is tuple or typing.get_origin(annotation) is tuple
+
+
+def _coerce(current: Any, value: Any, annotation: Any, source: str | Path | None, name: str) -> Any:
+    """``value`` for a field whose current value is ``current``: dicts merge into dataclass sections."""
+    section = _dataclass_in(annotation)
+    if section is not None and isinstance(value, dict):
+        base = current if dataclasses.is_dataclass(current) else _construct(section, {}, source, name)
+        return override(base, value, source, prefix=f"{name}.")
+    if section is not None and not isinstance(value, section) and not (value is None and _is_optional(annotation)):
+        raise FormatError(f"expected an object of {section.__name__} settings, got {value!r}", source, name)
+    if _is_tuple(annotation) and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _construct(cls: type[T], values: dict[str, Any], source: str | Path | None, where: str) -> T:
+    """``cls(**values)``; a rejected value becomes a :class:`FormatError` naming the file and field."""
+    try:
+        return cls(**values)
+    except FormatError as exc:
+        field = f"{where}{exc.field}" if exc.field else (where.rstrip(".") or None)
+        raise FormatError(_bare_message(exc), source if source is not None else exc.path, field) from exc
+    except (TypeError, ValueError) as exc:
+        raise FormatError(str(exc), source, where.rstrip(".") or None) from exc
+
+
+def _bare_message(exc: FormatError) -> str:
+    """The message of ``exc`` without the "file: field 'x': " prefix :class:`FormatError` adds."""
+    where = ([str(exc.path)] if exc.path is not None else []) + ([f"field '{exc.field}'"] if exc.field else [])
+    prefix = ": ".join(where)
+    text = str(exc)
+    return text[len(prefix) + 2 :] if prefix and text.startswith(prefix + ": ") else text
+
+
+def override(config: T, values: dict[str, Any], source: str | Path | None = None, prefix: str = "") -> T:
+    """A copy of the dataclass ``config`` with the fields in ``values`` changed (nested dicts merge).
+
+    Args:
+        config: a dataclass instance (any, not only :class:`Config` subclasses).
+        values: field name -> new value; a dict for a nested dataclass field changes only its keys.
+        source: the file the values came from, named in errors.
+        prefix: dotted path of ``config`` inside an outer config, for error messages.
+
+    Raises:
+        FormatError: an unknown key (the message lists the valid ones) or a value the dataclass rejects.
+    """
+    if not isinstance(values, dict):
+        raise FormatError(f"expected an object of settings, got {type(values).__name__}", source, prefix.rstrip(".") or None)
+    cls = type(config)
+    annotations = _field_types(cls)
+    unknown = sorted(set(values) - set(annotations))
+    if unknown:
+        raise FormatError(
+            f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for {cls.__name__}; "
+            f"valid: {', '.join(annotations)}",
+            source,
+            f"{prefix}{unknown[0]}",
+        )
+    if not values:
+        return config
+    changes = {
+        name: _coerce(getattr(config, name), value, annotations[name], source, f"{prefix}{name}")
+        for name, value in values.items()
+    }
+    current = {name: getattr(config, name) for name in annotations}
+    return _construct(cls, {**current, **changes}, source, prefix)
+
+
+def to_dict(config: Any) -> Any:
+    """``config`` as JSON-ready data: dataclasses -> dicts, tuples -> lists (recursively)."""
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return {f.name: to_dict(getattr(config, f.name)) for f in dataclasses.fields(config) if f.init}
+    if isinstance(config, tuple | list):
+        return [to_dict(item) for item in config]
+    if isinstance(config, dict):
+        return {key: to_dict(item) for key, item in config.items()}
+    return config
+
+
+def read_json_object(path: str | Path) -> dict[str, Any]:
+    """The JSON object in ``path``; anything else is a :class:`FormatError` naming the file."""
+    path = Path(path)
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"cannot read a JSON object: {exc}", path) from exc
+    if not isinstance(values, dict):
+        raise FormatError("expected a JSON object of settings", path)
+    return values
+
+
+class Config:
+    """Base of robomotion's frozen dataclass configs: checked overrides, dict and JSON round trips.
+
+    Subclasses are ``@dataclass(frozen=True)`` classes whose every field has a default.
+    """
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with some fields changed; unknown names raise :class:`FormatError` listing the valid ones."""
+        return override(self, changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-ready data (nested configs as dicts, tuples as lists)."""
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls: type[C], values: dict[str, Any], source: str | Path | None = None) -> C:
+        """Defaults overridden by ``values`` (any subset of the fields; nested sections may be partial)."""
+        return override(_construct(cls, {}, source, ""), values, source)
+
+    @classmethod
+    def from_json(cls: type[C], path: str | Path) -> C:
+        """Defaults overridden by the JSON object in the file ``path``."""
+        return cls.from_dict(read_json_object(path), path)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The settable field names, in declaration order."""
+        return tuple(_field_types(cls))
+
+
+def add_config_argument(parser: argparse.ArgumentParser, config_class: str) -> None:
+    """Add the ``--config FILE`` flag (a JSON object overriding fields of ``config_class``) to a sub-command."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=f"JSON object overriding {config_class} fields (any subset; unknown keys are an error)",
+    )
+
+
+def config_from_args(args: argparse.Namespace, config_class: type[C], **flags: Any) -> C:
+    """The sub-command's config: defaults, then ``--config FILE``, then the explicit ``flags`` not None."""
+    path = getattr(args, "config", None)
+    config = config_class() if path is None else config_class.from_json(path)
+    return override(config, {name: value for name, value in flags.items() if value is not None}, path)

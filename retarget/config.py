@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from robomotion.retarget.foot_locks import SwingClearance
+
 from robomotion.config import Config
 from robomotion.errors import FormatError
 from robomotion.foot_contacts import ContactDetection
-from robomotion.retarget.foot_locks import SwingClearance
 
 __all__ = ["RetargetConfig"]
 

@@ -7,15 +7,15 @@ import json
 
 import numpy as np
 import pytest
+from robomotion.envs.tracking.config import TrackingConfig
+from robomotion.envs.validation.config import ValidationConfig
+from robomotion.retarget.config import RetargetConfig
 from test_retarget_api import waving_motion
 
 from robomotion.cli.main import main
 from robomotion.config import Config, config_from_args, override, to_dict
-from robomotion.envs.tracking.config import TrackingConfig
-from robomotion.envs.validation.config import ValidationConfig
 from robomotion.errors import FormatError, RobomotionError
 from robomotion.formats import load_motion, save_motion
-from robomotion.retarget.config import RetargetConfig
 
 CONFIGS = (RetargetConfig, ValidationConfig, TrackingConfig)
 

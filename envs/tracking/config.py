@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-
-from robomotion.config import Config
 from robomotion.envs.tracking.observations import OBSERVATIONS, ObservationNoise
 from robomotion.envs.tracking.reset_noise import ResetNoise
 from robomotion.envs.tracking.sampler import SamplingConfig
 from robomotion.envs.tracking.terms import RewardConfig, RewardTerm, TerminationConfig, TerminationTerm
 
+from robomotion.config import Config
 from robomotion.errors import FormatError
 from robomotion.robots import RobotSpec
 

@@ -94,10 +94,10 @@ def _output_paths(stem: str, index: int | None, count: int) -> tuple[Path, Path]
 
 
 def run(args: argparse.Namespace) -> int:
+    from robomotion.cli.pipeline_config import PipelineConfig
     from robomotion.formats import save_motion
     from robomotion.generators import load_model
     from robomotion.generators.text_encoder import split_prompt
-    from robomotion.cli.pipeline_config import PipelineConfig
     from robomotion.motion import HumanMotion
 
     pipeline = config_from_args(args, PipelineConfig)

@@ -72,7 +72,6 @@ def _format_for(path: Path, given: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from robomotion.atomic import write_text
     from robomotion.errors import FormatError
-    from robomotion.retarget.config import RetargetConfig
     from robomotion.retarget.batch import (
         SUFFIXES,
         human_motion_files,
@@ -81,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         retarget_files,
         summary_json,
     )
+    from robomotion.retarget.config import RetargetConfig
 
     if args.jobs < 1:
         raise FormatError(f"--jobs must be at least 1, got {args.jobs}", field="jobs")

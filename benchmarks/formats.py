@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import io
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import median_time  # benchmarks/_timing.py, next to this script
 
 from robomotion.formats import load_motion, save_motion
 from robomotion.motion import HumanMotion, RobotMotion
@@ -50,15 +50,6 @@ def robot_motion(frames: int, seed: int = 0) -> RobotMotion:
     root = np.column_stack([t[:, 0], np.zeros(frames), np.full(frames, 0.79)])
     quat = quat_from_rotvec(np.column_stack([np.zeros(frames), np.zeros(frames), 0.3 * t[:, 0]]))
     return RobotMotion("g1", 30.0, root, quat, q, g1.joint_names)
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def npz_floor(arrays: dict[str, np.ndarray], folder: Path) -> Callable[[], object]:

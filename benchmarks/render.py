@@ -28,6 +28,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
+from _timing import median_time  # noqa: E402  (benchmarks/_timing.py, next to this script)
 
 from robomotion import HumanMotion, RobotMotion, get_skeleton  # noqa: E402
 from robomotion.robots import get_robot  # noqa: E402
@@ -81,17 +82,6 @@ def baseline(motion: RobotMotion, width: int, height: int) -> float:
     return time.perf_counter() - start
 
 
-def timed(function, repeats: int) -> float:
-    """Median seconds of ``repeats`` calls after one warm-up call."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=150)
@@ -105,14 +95,16 @@ def main() -> None:
 
     base = statistics.median(baseline(robot, args.width, args.height) for _ in range(args.repeats))
     rows = [("baseline: mujoco.Renderer, default settings (MSAA 4x, shadows)", base, args.frames)]
-    rows.append(("render_frames G1 (fast settings)", timed(lambda: render_frames(robot, **size), args.repeats),
-                 args.frames))
+
+    def timed(function) -> float:
+        return median_time(function, args.repeats, warm_up=True)
+
+    rows.append(("render_frames G1 (fast settings)", timed(lambda: render_frames(robot, **size)), args.frames))
     rows.append(("render_video G1 -> mp4 (H.264 encode included)",
-                 timed(lambda: render_video(robot, out / "g1.mp4", progress=False, **size), args.repeats), args.frames))
-    rows.append(("render_frames human skeleton (SMPL-X 22)", timed(lambda: render_frames(human, **size), args.repeats),
-                 args.frames))
+                 timed(lambda: render_video(robot, out / "g1.mp4", progress=False, **size)), args.frames))
+    rows.append(("render_frames human skeleton (SMPL-X 22)", timed(lambda: render_frames(human, **size)), args.frames))
     rows.append(("render_frames side by side (2 views/frame)",
-                 timed(lambda: render_frames(human, side_by_side=robot, **size), args.repeats), args.frames))
+                 timed(lambda: render_frames(human, side_by_side=robot, **size)), args.frames))
 
     base_fps = args.frames / base
     print(f"G1 clip of {args.frames} frames at {args.width}x{args.height}, MUJOCO_GL={os.environ['MUJOCO_GL']}, "

@@ -14,11 +14,10 @@ Usage: ``python benchmarks/robot_kinematics.py [--frames N] [--repeats R]``
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import mujoco
 import numpy as np
+from _timing import median_time  # benchmarks/_timing.py, next to this script
 
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot
@@ -63,16 +62,6 @@ def naive_replay(motion: RobotMotion, model: mujoco.MjModel) -> tuple[np.ndarray
     return pos, quat, lin, ang
 
 
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls, seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=3000)
@@ -82,8 +71,8 @@ def main() -> None:
 
     model = get_robot("g1").load_model(scene=False)
     motion = random_motion(args.frames, args.fps)
-    ours = best_of(lambda: body_trajectories(motion, model), args.repeats)
-    baseline = best_of(lambda: naive_replay(motion, model), max(1, args.repeats // 2))
+    ours = median_time(lambda: body_trajectories(motion, model), args.repeats)
+    baseline = median_time(lambda: naive_replay(motion, model), max(1, args.repeats // 2))
 
     traj = body_trajectories(motion, model)
     ref_pos, _, ref_lin, ref_ang = naive_replay(motion, model)
@@ -114,7 +103,7 @@ def main() -> None:
     }
     print("  profile:")
     for name, fn in parts.items():
-        print(f"    {name:42s} {best_of(fn, args.repeats) * 1e3:7.2f} ms")
+        print(f"    {name:42s} {median_time(fn, args.repeats) * 1e3:7.2f} ms")
 
 
 if __name__ == "__main__":

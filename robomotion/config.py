@@ -58,8 +58,13 @@ def _dataclass_in(annotation: Any) -> type | None:
     return None
 
 
+def _has_no_default(item: dataclasses.Field) -> bool:
+    return item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING
+
+
 def _is_optional(annotation: Any) -> bool:
-    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return union and type(None) in typing.get_args(annotation)
 
 
 def _is_tuple(annotation: Any) -> bool:
@@ -113,7 +118,8 @@ def override(config: T, values: dict[str, Any], source: str | Path | None = None
         FormatError: an unknown key (the message lists the valid ones) or a value the dataclass rejects.
     """
     if not isinstance(values, dict):
-        raise FormatError(f"expected an object of settings, got {type(values).__name__}", source, prefix.rstrip(".") or None)
+        where = prefix.rstrip(".") or None
+        raise FormatError(f"expected an object of settings, got {type(values).__name__}", source, where)
     cls = type(config)
     annotations = _field_types(cls)
     unknown = sorted(set(values) - set(annotations))
@@ -160,7 +166,8 @@ def read_json_object(path: str | Path) -> dict[str, Any]:
 class Config:
     """Base of robomotion's frozen dataclass configs: checked overrides, dict and JSON round trips.
 
-    Subclasses are ``@dataclass(frozen=True)`` classes whose every field has a default.
+    Subclasses are ``@dataclass(frozen=True)`` classes; a field without a default must be given to
+    :meth:`from_dict`.
     """
 
     def replace(self: C, **changes: Any) -> C:
@@ -173,8 +180,18 @@ class Config:
 
     @classmethod
     def from_dict(cls: type[C], values: dict[str, Any], source: str | Path | None = None) -> C:
-        """Defaults overridden by ``values`` (any subset of the fields; nested sections may be partial)."""
-        return override(_construct(cls, {}, source, ""), values, source)
+        """Defaults overridden by ``values`` (any subset of the fields; nested sections may be partial).
+
+        Fields without a default must be in ``values``.
+        """
+        if not isinstance(values, dict):
+            raise FormatError(f"expected an object of {cls.__name__} settings, got {type(values).__name__}", source)
+        required = [f.name for f in dataclasses.fields(cls) if f.init and _has_no_default(f)]
+        missing = [name for name in required if name not in values]
+        if missing:
+            plural = "s" if len(missing) > 1 else ""
+            raise FormatError(f"missing setting{plural} {', '.join(missing)}", source, missing[0])
+        return override(_construct(cls, {name: values[name] for name in required}, source, ""), values, source)
 
     @classmethod
     def from_json(cls: type[C], path: str | Path) -> C:

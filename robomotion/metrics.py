@@ -52,8 +52,15 @@ _ROLE_ORDER = (
 )
 
 
+class _Scores:
+    """Base of the score tables: ``as_dict`` for JSON and :func:`summarize`."""
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
 @dataclass(frozen=True)
-class MBenchMetrics:
+class MBenchMetrics(_Scores):
     """MBench motion-quality scores of one motion (per-frame units at ``fps``)."""
 
     jitter_degree: float
@@ -63,12 +70,9 @@ class MBenchMetrics:
     dynamic_degree: float
     fps: float
 
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class FootSkateMetrics:
+class FootSkateMetrics(_Scores):
     """Kimodo's foot-skate scores of one motion (speeds in m/s)."""
 
     foot_skate_from_height: float
@@ -76,9 +80,6 @@ class FootSkateMetrics:
     foot_skate_max_vel: float
     foot_skate_ratio: float
     foot_contact_consistency: float
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 def _metric_joints(motion: HumanMotion) -> np.ndarray:

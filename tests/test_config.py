@@ -1,4 +1,4 @@
-"""One config mechanism (:mod:`robomotion.config`): checked overrides, nested sections, JSON round trips, ``--config``."""
+"""One config mechanism (:mod:`robomotion.config`): checked overrides, nested sections, JSON, ``--config``."""
 
 from __future__ import annotations
 
@@ -124,3 +124,14 @@ def test_cli_config_with_an_unknown_key_exits_2_naming_it(command, tmp_path, cap
     err = capsys.readouterr().err
     assert "bad.json" in err and "no_such_field" in err and "valid: " in err
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "gen.npz").exists()
+
+
+def test_fields_without_defaults_must_be_given() -> None:
+    from robomotion.generators.small_model import DenoiserConfig
+
+    with pytest.raises(FormatError, match="missing setting feature_dim") as info:
+        DenoiserConfig.from_dict({"width": 64}, "config.json")
+    assert info.value.field == "feature_dim" and str(info.value.path) == "config.json"
+    config = DenoiserConfig.from_dict({"feature_dim": 12, "width": 64})
+    assert (config.feature_dim, config.width, config.depth) == (12, 64, DenoiserConfig(feature_dim=1).depth)
+    assert DenoiserConfig.from_dict(config.to_dict()) == config

@@ -12,18 +12,17 @@ import argparse
 import json
 from pathlib import Path
 
+#: What ``--help`` says the command does.
+DESCRIPTION = (
+    "Print a motion file's format, skeleton or robot, frame count, frame rate, duration, root travel "
+    "and height, and for robots each joint's range against the model's limits."
+)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from robomotion.formats import FORMATS
 
-    parser = subparsers.add_parser(
-        "info",
-        help="summarise a motion file",
-        description=(
-            "Print a motion file's format, skeleton or robot, frame count, frame rate, duration, root travel "
-            "and height, and for robots each joint's range against the model's limits."
-        ),
-    )
+    parser = subparsers.add_parser("info", help="summarise a motion file", description=DESCRIPTION)
     parser.add_argument("file", type=Path, help="motion file")
     parser.add_argument("--from", dest="from_format", choices=list(FORMATS), help="format (default: detected)")
     parser.add_argument("--source-fps", type=float, help="frame rate of a file that does not store one (CSV)")

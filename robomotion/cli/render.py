@@ -17,15 +17,17 @@ from robomotion.errors import FormatError
 DEFAULT_SHEET_FRAMES = 8
 
 
+#: What ``--help`` says the command does.
+DESCRIPTION = (
+    "Render a human or robot motion file with MuJoCo offscreen rendering (EGL on a machine "
+    "without a display unless MUJOCO_GL says otherwise). Robots are drawn from their MuJoCo model, humans as "
+    "capsule skeletons on the same floor; green discs mark feet in contact."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "render",
-        help="render a motion to a video or contact sheet (MuJoCo offscreen)",
-        description=(
-            "Render a human or robot motion file with MuJoCo offscreen rendering (EGL on a machine "
-            "without a display unless MUJOCO_GL says otherwise). Robots are drawn from their MuJoCo model, humans as "
-            "capsule skeletons on the same floor; green discs mark feet in contact."
-        ),
+        "render", help="render a motion to a video or contact sheet (MuJoCo offscreen)", description=DESCRIPTION
     )
     parser.add_argument("file", type=Path, help="motion file (any format robomotion.formats reads)")
     parser.add_argument(

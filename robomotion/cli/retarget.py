@@ -23,16 +23,16 @@ from robomotion.config import add_config_argument, config_from_args
 FORMATS = ("g1-csv", "beyondmimic-npz", "kimodo-npz")
 
 
+#: What ``--help`` says the command does.
+DESCRIPTION = (
+    "Retarget human motions (Kimodo SOMA/SMPL-X NPZ, AMASS NPZ, BVH, mocap-pack NPZ) to a robot by "
+    "whole-clip inverse kinematics with foot locks, joint and speed limits, floor and self-collision "
+    "avoidance. IN may be a file or a folder (searched recursively)."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "retarget",
-        help="retarget human motion files to a robot",
-        description=(
-            "Retarget human motions (Kimodo SOMA/SMPL-X NPZ, AMASS NPZ, BVH, mocap-pack NPZ) to a robot by "
-            "whole-clip inverse kinematics with foot locks, joint and speed limits, floor and self-collision "
-            "avoidance. IN may be a file or a folder (searched recursively)."
-        ),
-    )
+    parser = subparsers.add_parser("retarget", help="retarget human motion files to a robot", description=DESCRIPTION)
     parser.add_argument("input", type=Path, metavar="IN", help="human motion file or folder")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output file, or folder for a folder IN")
     parser.add_argument("--robot", default="g1", help="robot (default g1)")

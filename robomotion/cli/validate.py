@@ -18,18 +18,18 @@ from pathlib import Path
 from robomotion.config import add_config_argument, config_from_args
 from robomotion.errors import FormatError
 
+#: What ``--help`` says the command does.
+DESCRIPTION = (
+    "Validate a robot motion on the robot's MuJoCo model: kinematic checks (joint limits and speeds, "
+    "self-collision, floor penetration, sliding contacts, teleports, flight), dynamics (required torques, "
+    "contact forces that explain the motion, zero-moment point) and closed-loop PD rollouts with and "
+    "without a stabilising pelvis spring. Exit code 0 for pass/warn, 1 for fail, 2 for bad input."
+)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "validate",
-        help="check in MuJoCo whether the robot can physically track a motion (pass/warn/fail)",
-        description=(
-            "Validate a robot motion on the robot's MuJoCo model: kinematic checks (joint limits and speeds, "
-            "self-collision, floor penetration, sliding contacts, teleports, flight), dynamics (required torques, "
-            "contact forces that explain the motion, zero-moment point) and closed-loop PD rollouts with and "
-            "without a stabilising pelvis spring. Exit code 0 for pass/warn, 1 for fail, 2 for bad input."
-        ),
-    )
+    summary = "check in MuJoCo whether the robot can physically track a motion (pass/warn/fail)"
+    parser = subparsers.add_parser("validate", help=summary, description=DESCRIPTION)
     parser.add_argument("motion", type=Path, help="robot motion file (any format robomotion.formats reads)")
     parser.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.html, plots and a video")
     parser.add_argument("--no-video", action="store_true", help="skip the rollout video in the report")

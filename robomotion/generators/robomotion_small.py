@@ -144,7 +144,7 @@ class RobomotionSmall(Generator):
         self.mean = torch.from_numpy(stats["mean"].astype(np.float32))
         self.std = torch.from_numpy(stats["std"].astype(np.float32))
         self.device = device
-        self.network = MotionDenoiser(DenoiserConfig(**config["network"]))
+        self.network = MotionDenoiser(DenoiserConfig.from_dict(config["network"], self.model_dir / "config.json"))
         self.network.load_state_dict(load_file(str(self.model_dir / "model.safetensors")))
         self.network.to(device).eval()
         self.schedule = NoiseSchedule(int(config["num_train_steps"]))

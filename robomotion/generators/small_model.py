@@ -23,18 +23,20 @@ per-frame noise; the full-rank filter path can (a learned, noise-level dependent
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from robomotion.config import Config
+
 __all__ = ["DenoiserConfig", "MotionDenoiser"]
 
 
 @dataclass(frozen=True)
-class DenoiserConfig:
-    """Architecture hyper-parameters (stored in the model's ``config.json``)."""
+class DenoiserConfig(Config):
+    """Architecture hyper-parameters (the model's ``config.json``, "network"; a :class:`~robomotion.config.Config`)."""
 
     feature_dim: int
     text_dim: int = 384
@@ -47,9 +49,6 @@ class DenoiserConfig:
     num_train_steps: int = 1000
     filters: int = 4
     filter_width: int = 9
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:

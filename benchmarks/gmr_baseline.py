@@ -23,9 +23,14 @@ stands in the same rest posture (T-pose, arms along +-y).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
-import mink
+try:
+    import mink
+except ImportError as exc:  # the 'bench' extra
+    print(f"benchmarks/gmr_baseline.py needs mink and daqp: pip install 'robomotion[bench]' ({exc})", file=sys.stderr)
+    sys.exit(2)
 import mujoco
 import numpy as np
 

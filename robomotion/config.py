@@ -29,11 +29,14 @@ import types
 import typing
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from robomotion.errors import FormatError
 
 __all__ = ["Config", "add_config_argument", "config_from_args", "override", "to_dict"]
+
+if TYPE_CHECKING:  # annotations only (Python 3.10 has no typing.Self)
+    from typing_extensions import Self
 
 C = TypeVar("C", bound="Config")
 T = TypeVar("T")
@@ -170,7 +173,7 @@ class Config:
     :meth:`from_dict`.
     """
 
-    def replace(self: C, **changes: Any) -> C:
+    def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed; unknown names raise :class:`FormatError` listing the valid ones."""
         return override(self, changes)
 
@@ -179,7 +182,7 @@ class Config:
         return to_dict(self)
 
     @classmethod
-    def from_dict(cls: type[C], values: dict[str, Any], source: str | Path | None = None) -> C:
+    def from_dict(cls, values: dict[str, Any], source: str | Path | None = None) -> Self:
         """Defaults overridden by ``values`` (any subset of the fields; nested sections may be partial).
 
         Fields without a default must be in ``values``.
@@ -194,7 +197,7 @@ class Config:
         return override(_construct(cls, {name: values[name] for name in required}, source, ""), values, source)
 
     @classmethod
-    def from_json(cls: type[C], path: str | Path) -> C:
+    def from_json(cls, path: str | Path) -> Self:
         """Defaults overridden by the JSON object in the file ``path``."""
         return cls.from_dict(read_json_object(path), path)
 

@@ -72,6 +72,9 @@ def test_wheel_contains_models_and_packages(wheel):
         "robomotion/cli/main.py",
         "robomotion/formats/__init__.py",
         "robomotion/generators/__init__.py",
+        "robomotion/py.typed",
+        "robomotion/config.py",
+        "robomotion/robots/dynamics.py",
     ]
     required += [f"robomotion/models/skeletons/{name}.json" for name in ("soma77", "soma30", "smplx22", "g1skel34")]
     required += [

@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _robot_outputs(motion, base: Path, robot: str, video: bool, pipeline) -> bool:
     """Retarget (human motions), export G1 CSV + BeyondMimic NPZ, validate; True if the verdict is fail."""
-    from robomotion.envs import validate
+    from robomotion.envs.validation import validate
     from robomotion.formats import save_motion
     from robomotion.motion import HumanMotion
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from robomotion.config import add_config_argument, config_from_args
@@ -101,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     from robomotion.motion import HumanMotion
 
     pipeline = config_from_args(args, PipelineConfig)
+    if args.config is not None and not args.robot:
+        print(f"note: {args.config} configures the retarget and validation stages (--robot only)", file=sys.stderr)
     meta: dict = {}
     constraints_path = args.constraints
     if args.input_folder:

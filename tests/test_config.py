@@ -135,3 +135,17 @@ def test_fields_without_defaults_must_be_given() -> None:
     config = DenoiserConfig.from_dict({"feature_dim": 12, "width": 64})
     assert (config.feature_dim, config.width, config.depth) == (12, 64, DenoiserConfig(feature_dim=1).depth)
     assert DenoiserConfig.from_dict(config.to_dict()) == config
+
+
+def test_generate_reads_the_retarget_and_validation_sections(tmp_path) -> None:
+    from robomotion.cli.pipeline_config import PipelineConfig
+
+    path = tmp_path / "pipeline.json"
+    path.write_text(json.dumps({"retarget": {"acceleration": 0.01}, "validation": {"residual_fail": 0.2}}))
+    config = PipelineConfig.from_json(path)
+    assert config.retarget == RetargetConfig(acceleration=0.01)
+    assert config.validation == ValidationConfig(residual_fail=0.2)
+    path.write_text(json.dumps({"retarget": {"acceleraton": 0.01}}))
+    with pytest.raises(FormatError, match="unknown setting acceleraton for RetargetConfig") as info:
+        PipelineConfig.from_json(path)
+    assert info.value.field == "retarget.acceleraton"

@@ -132,6 +132,11 @@ def add_defaults(root: ET.Element) -> None:
     sub(foot, "geom", size="0.01", condim="3", friction="0.6", priority="1")
 
 
+def visual(body: ET.Element, name: str, material: str, **shape: str) -> ET.Element:
+    """A visual geom (class ``visual``: group 2, no contacts, no mass) of the given shape attributes."""
+    return sub(body, "geom", name=name, class_="visual", **shape, material=material)
+
+
 def add_visuals(body: ET.Element, spec: dict, children: list[dict]) -> None:
     """Simple visual shapes so a render reads as a robot (group 2, no contacts, no mass)."""
     name = spec["name"]
@@ -142,91 +147,23 @@ def add_visuals(body: ET.Element, spec: dict, children: list[dict]) -> None:
         for child in children:
             end = np.zeros(3) if child["pos"] is None else np.asarray(child["pos"], float)
             if np.linalg.norm(end) > 0.015:
-                sub(
-                    body,
-                    "geom",
-                    name=f"{name}_to_{child['name']}_visual",
-                    class_="visual",
-                    fromto=fmt([0, 0, 0, *end]),
-                    size=fmt(LINK_RADIUS[link]),
-                    material=material,
-                )
+                fromto, radius = fmt([0, 0, 0, *end]), fmt(LINK_RADIUS[link])
+                visual(body, f"{name}_to_{child['name']}_visual", material, fromto=fromto, size=radius)
     if name == "pelvis":
-        sub(
-            body,
-            "geom",
-            name="pelvis_visual",
-            class_="visual",
-            type="box",
-            pos="0 0 -0.075",
-            size="0.06 0.09 0.05",
-            material="g1_dark",
-        )
+        visual(body, "pelvis_visual", "g1_dark", type="box", pos="0 0 -0.075", size="0.06 0.09 0.05")
     elif link == "ankle_pitch_link":
-        sub(body, "geom", name=f"{name}_visual", class_="visual", type="sphere", size="0.028", material="g1_dark")
+        visual(body, f"{name}_visual", "g1_dark", type="sphere", size="0.028")
     elif link == "ankle_roll_link":
-        sub(
-            body,
-            "geom",
-            name=f"{name}_visual",
-            class_="visual",
-            type="box",
-            pos="0.04 0 -0.02",
-            size="0.1 0.036 0.015",
-            material="g1_dark",
-        )
+        visual(body, f"{name}_visual", "g1_dark", type="box", pos="0.04 0 -0.02", size="0.1 0.036 0.015")
     elif name == "waist_roll_link":
-        sub(body, "geom", name="waist_roll_visual", class_="visual", type="sphere", size="0.04", material="g1_dark")
+        visual(body, "waist_roll_visual", "g1_dark", type="sphere", size="0.04")
     elif name == "torso_link":
-        sub(
-            body,
-            "geom",
-            name="torso_visual",
-            class_="visual",
-            type="box",
-            pos="0 0 0.145",
-            size="0.075 0.1 0.125",
-            material="g1_light",
-        )
-        sub(
-            body,
-            "geom",
-            name="neck_visual",
-            class_="visual",
-            fromto="0 0 0.26 0 0 0.38",
-            size="0.03",
-            material="g1_dark",
-        )
-        sub(
-            body,
-            "geom",
-            name="head_visual",
-            class_="visual",
-            type="sphere",
-            pos="0 0 0.43",
-            size="0.06",
-            material="g1_light",
-        )
-        sub(
-            body,
-            "geom",
-            name="face_visual",
-            class_="visual",
-            type="box",
-            pos="0.05 0 0.435",
-            size="0.018 0.042 0.022",
-            material="g1_dark",
-        )
+        visual(body, "torso_visual", "g1_light", type="box", pos="0 0 0.145", size="0.075 0.1 0.125")
+        visual(body, "neck_visual", "g1_dark", fromto="0 0 0.26 0 0 0.38", size="0.03")
+        visual(body, "head_visual", "g1_light", type="sphere", pos="0 0 0.43", size="0.06")
+        visual(body, "face_visual", "g1_dark", type="box", pos="0.05 0 0.435", size="0.018 0.042 0.022")
     elif link == "wrist_yaw_link":
-        sub(
-            body,
-            "geom",
-            name=f"{name}_visual",
-            class_="visual",
-            fromto=fmt([0, 0, 0, 0.15, -0.02 * side, 0]),
-            size="0.03",
-            material="g1_dark",
-        )
+        visual(body, f"{name}_visual", "g1_dark", fromto=fmt([0, 0, 0, 0.15, -0.02 * side, 0]), size="0.03")
 
 
 def add_body(parent: ET.Element, spec: dict, facts: dict, joints_by_body: dict[str, dict]) -> None:
@@ -341,60 +278,25 @@ def build_scene() -> ET.Element:
     sub(visual, "global", azimuth="150", elevation="-15", offwidth="1920", offheight="1080")
     sub(visual, "quality", offsamples="0", shadowsize="2048")
     asset = sub(root, "asset")
-    sub(
-        asset,
-        "texture",
-        type="skybox",
-        builtin="gradient",
-        rgb1="0.35 0.5 0.65",
-        rgb2="0 0 0",
-        width="64",
-        height="384",
-    )
-    sub(
-        asset,
-        "texture",
-        type="2d",
-        name="groundplane",
-        builtin="checker",
-        mark="edge",
-        rgb1="0.22 0.3 0.38",
-        rgb2="0.13 0.2 0.28",
-        markrgb="0.8 0.8 0.8",
-        width="300",
-        height="300",
-    )
-    sub(
-        asset,
-        "material",
-        name="groundplane",
-        texture="groundplane",
-        texuniform="true",
-        texrepeat="4 4",
-        reflectance="0",
-    )  # a mirror floor halves llvmpipe fps
+    sky = {"builtin": "gradient", "rgb1": "0.35 0.5 0.65", "rgb2": "0 0 0", "width": "64", "height": "384"}
+    sub(asset, "texture", type="skybox", **sky)
+    checker = {"builtin": "checker", "mark": "edge", "rgb1": "0.22 0.3 0.38", "rgb2": "0.13 0.2 0.28",
+               "markrgb": "0.8 0.8 0.8", "width": "300", "height": "300"}
+    sub(asset, "texture", type="2d", name="groundplane", **checker)
+    # reflectance 0: a mirror floor halves llvmpipe fps
+    floor = {"texture": "groundplane", "texuniform": "true", "texrepeat": "4 4", "reflectance": "0"}
+    sub(asset, "material", name="groundplane", **floor)
     worldbody = sub(root, "worldbody")
     sub(worldbody, "light", name="sun", pos="0 0 4", dir="0 0 -1", directional="true", diffuse="0.5 0.5 0.5")
     sub(worldbody, "geom", name="floor", type="plane", size="0 0 0.05", material="groundplane")
     # The world body's subtree centre of mass is the robot's, so trackcom follows the robot.
-    track_pos, track_target = np.array([1.8, -1.6, 1.2]), np.array([0.0, 0.0, 0.6])
-    sub(
-        worldbody,
-        "camera",
-        name="track",
-        mode="trackcom",
-        pos=fmt(track_pos),
-        xyaxes=look_at_xyaxes(track_pos, track_target),
-    )
-    front_pos, front_target = np.array([2.6, 0.0, 1.1]), np.array([0.0, 0.0, 0.65])
-    sub(
-        worldbody,
-        "camera",
-        name="front",
-        mode="fixed",
-        pos=fmt(front_pos),
-        xyaxes=look_at_xyaxes(front_pos, front_target),
-    )
+    cameras = {  # name: (mode, position, target)
+        "track": ("trackcom", [1.8, -1.6, 1.2], [0.0, 0.0, 0.6]),
+        "front": ("fixed", [2.6, 0.0, 1.1], [0.0, 0.0, 0.65]),
+    }
+    for name, (mode, pos, target) in cameras.items():
+        xyaxes = look_at_xyaxes(np.array(pos), np.array(target))
+        sub(worldbody, "camera", name=name, mode=mode, pos=fmt(np.array(pos)), xyaxes=xyaxes)
     return root
 
 

@@ -28,14 +28,9 @@ SOMA_ROLES = {
     "left_shoulder": "LeftArm", "right_shoulder": "RightArm", "left_elbow": "LeftForeArm",
     "right_elbow": "RightForeArm", "left_wrist": "LeftHand", "right_wrist": "RightHand",
 }
-SMPL_ROLES = {
-    "pelvis": "pelvis", "spine": "spine1", "chest": "spine3", "neck": "neck", "head": "head",
-    "left_hip": "left_hip", "right_hip": "right_hip", "left_knee": "left_knee", "right_knee": "right_knee",
-    "left_ankle": "left_ankle", "right_ankle": "right_ankle", "left_toe": "left_foot", "right_toe": "right_foot",
-    "left_collar": "left_collar", "right_collar": "right_collar",
-    "left_shoulder": "left_shoulder", "right_shoulder": "right_shoulder", "left_elbow": "left_elbow",
-    "right_elbow": "right_elbow", "left_wrist": "left_wrist", "right_wrist": "right_wrist",
-}
+#: SMPL/SMPL-X joints are named after their roles, except these.
+SMPL_RENAMED = {"spine": "spine1", "chest": "spine3", "left_toe": "left_foot", "right_toe": "right_foot"}
+SMPL_ROLES = {role: SMPL_RENAMED.get(role, role) for role in SOMA_ROLES}
 G1_ROLES = {
     "pelvis": "pelvis_skel", "chest": "waist_pitch_skel",
     "left_hip": "left_hip_pitch_skel", "right_hip": "right_hip_pitch_skel",

@@ -13,16 +13,17 @@ import argparse
 from pathlib import Path
 
 
+#: What ``--help`` says the command does.
+HELP = "interactive 3-D viewer in the browser (play, scrub, constraints, verdict)"
+DESCRIPTION = (
+    "Serve a web viewer of one or more motion files on one timeline: play/pause, scrub, speed, "
+    "foot contacts, Kimodo constraint markers and a validation verdict. Binds to 127.0.0.1 "
+    "unless --host says otherwise. Stop with Ctrl-C."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "view",
-        help="interactive 3-D viewer in the browser (play, scrub, constraints, verdict)",
-        description=(
-            "Serve a web viewer of one or more motion files on one timeline: play/pause, scrub, speed, "
-            "foot contacts, Kimodo constraint markers and a validation verdict. Binds to 127.0.0.1 "
-            "unless --host says otherwise. Stop with Ctrl-C."
-        ),
-    )
+    parser = subparsers.add_parser("view", help=HELP, description=DESCRIPTION)
     parser.add_argument("files", type=Path, nargs="+", metavar="FILE", help="motion files (human or robot)")
     parser.add_argument("--constraints", type=Path, metavar="JSON", help="Kimodo constraints JSON to draw")
     parser.add_argument(

@@ -14,7 +14,8 @@ An unknown key anywhere (also inside a nested section) is a
 :class:`~robomotion.errors.FormatError` that names the key and lists the valid ones, so the CLI
 exits with code 2 and one line instead of a ``TypeError`` traceback. Nested dataclass fields
 accept a dict, which overrides only the keys it names; JSON lists become tuples where the
-field is a tuple; ``null`` turns an optional section off.
+field is a tuple (of dataclasses built from dicts, e.g. the tracking env's extra reward terms);
+``null`` turns an optional section off; a callable field takes ``"package.module:function"``.
 
 Each sub-command that takes ``--config FILE`` declares it with :func:`add_config_argument` and
 reads it with :func:`config_from_args`.
@@ -23,17 +24,20 @@ reads it with :func:`config_from_args`.
 from __future__ import annotations
 
 import argparse
+import collections.abc
 import dataclasses
+import importlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from robomotion.errors import FormatError
 
-__all__ = ["Config", "add_config_argument", "config_from_args", "override", "to_dict"]
+__all__ = ["Config", "add_config_argument", "build", "config_from_args", "override", "to_dict"]
 
 if TYPE_CHECKING:  # annotations only (Python 3.10 has no typing.Self)
     from typing_extensions import Self
@@ -77,16 +81,76 @@ def _is_tuple(annotation: Any) -> bool:
 
 
 def _coerce(current: Any, value: Any, annotation: Any, source: str | Path | None, name: str) -> Any:
-    """``value`` for a field whose current value is ``current``: dicts merge into dataclass sections."""
+    """``value`` for a field whose current value is ``current``: dicts merge into dataclass sections,
+    lists become tuples (of dataclasses, when the tuple holds them), ``"module:name"`` strings become
+    the callables they name."""
     section = _dataclass_in(annotation)
     if section is not None and isinstance(value, dict):
-        base = current if dataclasses.is_dataclass(current) else _construct(section, {}, source, name)
-        return override(base, value, source, prefix=f"{name}.")
+        if dataclasses.is_dataclass(current):
+            return override(current, value, source, prefix=f"{name}.")
+        return build(section, value, source, prefix=f"{name}.")
     if section is not None and not isinstance(value, section) and not (value is None and _is_optional(annotation)):
         raise FormatError(f"expected an object of {section.__name__} settings, got {value!r}", source, name)
     if _is_tuple(annotation) and isinstance(value, list):
+        item = _tuple_item_dataclass(annotation)
+        if item is not None:
+            return tuple(
+                build(item, entry, source, f"{name}[{i}].") if isinstance(entry, dict) else entry
+                for i, entry in enumerate(value)
+            )
         return tuple(value)
+    if _is_callable(annotation) and isinstance(value, str):
+        return _import_object(value, source, name)
     return value
+
+
+def _tuple_item_dataclass(annotation: Any) -> type | None:
+    """``X`` of ``tuple[X, ...]`` when ``X`` is a dataclass."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        found = [_tuple_item_dataclass(arg) for arg in typing.get_args(annotation)]
+        return next((f for f in found if f is not None), None)
+    args = typing.get_args(annotation) if typing.get_origin(annotation) is tuple else ()
+    return _dataclass_in(args[0]) if args else None
+
+
+def _is_callable(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is collections.abc.Callable or annotation is collections.abc.Callable
+
+
+def _import_object(reference: str, source: str | Path | None, name: str) -> Any:
+    """The object ``"package.module:attribute"`` names (how configs refer to functions)."""
+    module, _, attribute = reference.partition(":")
+    try:
+        found = importlib.import_module(module)
+        for part in attribute.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError, ValueError) as exc:
+        message = f"cannot import '{reference}' (expected 'package.module:function'): {exc}"
+        raise FormatError(message, source, name) from exc
+    if not callable(found):
+        raise FormatError(f"'{reference}' is not callable", source, name)
+    return found
+
+
+def _reference(obj: Any) -> str:
+    """``"module:qualname"`` of a function or class (the inverse of :func:`_import_object`)."""
+    return f"{obj.__module__}:{obj.__qualname__}"
+
+
+def build(cls: type[T], values: dict[str, Any], source: str | Path | None = None, prefix: str = "") -> T:
+    """A ``cls`` from ``values``: defaults overridden by them; fields without a default must be there."""
+    if not isinstance(values, dict):
+        where = prefix.rstrip(".") or None
+        raise FormatError(f"expected an object of {cls.__name__} settings, got {type(values).__name__}", source, where)
+    annotations = _field_types(cls)
+    required = [f.name for f in dataclasses.fields(cls) if f.init and _has_no_default(f)]
+    missing = [name for name in required if name not in values]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise FormatError(f"missing setting{plural} {', '.join(missing)}", source, f"{prefix}{missing[0]}")
+    first = {name: _coerce(None, values[name], annotations[name], source, f"{prefix}{name}") for name in required}
+    rest = {name: value for name, value in values.items() if name not in first}
+    return override(_construct(cls, first, source, prefix), rest, source, prefix)
 
 
 def _construct(cls: type[T], values: dict[str, Any], source: str | Path | None, where: str) -> T:
@@ -144,13 +208,15 @@ def override(config: T, values: dict[str, Any], source: str | Path | None = None
 
 
 def to_dict(config: Any) -> Any:
-    """``config`` as JSON-ready data: dataclasses -> dicts, tuples -> lists (recursively)."""
+    """``config`` as JSON-ready data: dataclasses -> dicts, tuples -> lists, functions -> ``"module:name"``."""
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         return {f.name: to_dict(getattr(config, f.name)) for f in dataclasses.fields(config) if f.init}
     if isinstance(config, tuple | list):
         return [to_dict(item) for item in config]
-    if isinstance(config, dict):
+    if isinstance(config, Mapping):
         return {key: to_dict(item) for key, item in config.items()}
+    if isinstance(config, type) or callable(config):
+        return _reference(config)
     return config
 
 
@@ -187,14 +253,7 @@ class Config:
 
         Fields without a default must be in ``values``.
         """
-        if not isinstance(values, dict):
-            raise FormatError(f"expected an object of {cls.__name__} settings, got {type(values).__name__}", source)
-        required = [f.name for f in dataclasses.fields(cls) if f.init and _has_no_default(f)]
-        missing = [name for name in required if name not in values]
-        if missing:
-            plural = "s" if len(missing) > 1 else ""
-            raise FormatError(f"missing setting{plural} {', '.join(missing)}", source, missing[0])
-        return override(_construct(cls, {name: values[name] for name in required}, source, ""), values, source)
+        return build(cls, values, source)
 
     @classmethod
     def from_json(cls, path: str | Path) -> Self:

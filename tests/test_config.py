@@ -149,3 +149,28 @@ def test_generate_reads_the_retarget_and_validation_sections(tmp_path) -> None:
     with pytest.raises(FormatError, match="unknown setting acceleraton for RetargetConfig") as info:
         PipelineConfig.from_json(path)
     assert info.value.field == "retarget.acceleraton"
+
+
+def test_tracking_terms_declared_in_a_json_file(tmp_path) -> None:
+    from robomotion.envs.tracking.terms import RewardTerm, TerminationTerm, squared_norm
+
+    path = tmp_path / "tracking.json"
+    path.write_text(json.dumps({
+        "episode_seconds": 5.0,
+        "rewards": [{"name": "effort", "func": "robomotion.envs.tracking.terms:squared_norm", "weight": -0.01}],
+        "terminations": [{"name": "never", "func": "builtins:callable", "params": {"obj": None}}],
+    }))
+    config = TrackingConfig.from_json(path)
+    assert config.rewards == (RewardTerm("effort", squared_norm, weight=-0.01),)
+    assert config.terminations == (TerminationTerm("never", callable, params={"obj": None}),)
+    data = config.to_dict()
+    assert data["rewards"][0]["func"] == "robomotion.envs.tracking.terms:squared_norm"
+    assert TrackingConfig.from_dict(json.loads(json.dumps(data))) == config
+    path.write_text(json.dumps({"rewards": [{"name": "x", "func": "robomotion.envs.tracking.terms:no_such"}]}))
+    with pytest.raises(FormatError, match="cannot import 'robomotion.envs.tracking.terms:no_such'") as info:
+        TrackingConfig.from_json(path)
+    assert info.value.field == "rewards[0].func"
+    path.write_text(json.dumps({"rewards": [{"func": "builtins:abs"}]}))
+    with pytest.raises(FormatError, match="missing setting name") as info:
+        TrackingConfig.from_json(path)
+    assert info.value.field == "rewards[0].name"

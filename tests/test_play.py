@@ -147,3 +147,24 @@ def test_play_writes_a_side_by_side_video(shared_dir, tmp_path):
 
     frames = iio.imread(tmp_path / "play.mp4")
     assert frames.shape[0] == 26 and frames.shape[2] == 2 * frames.shape[1] * 480 // 360
+
+
+def test_config_file_changes_the_environment_and_unknown_keys_exit_2(tmp_path, capsys):
+    """``--config`` starts from the noise-free evaluation settings; a looser fall rule keeps the
+    zero-action robot 'up' longer, and an unknown key is one line naming it, exit 2."""
+    from robomotion.envs import play
+    from robomotion.envs.tracking.config import TerminationConfig, TrackingConfig
+
+    g1 = get_robot("g1")
+    meta = _metadata(default_joint_pos=",".join(f"{v:.4f}" for v in g1.home_joint_pos))
+    policy = _tiny_onnx(tmp_path / "p.onnx", meta)
+    motion = g1.home_motion(seconds=3.0)
+    strict = play(policy, motion=motion)
+    lenient = play(policy, motion=motion, config=TrackingConfig.evaluation(
+        termination=TerminationConfig(anchor_height=10.0, anchor_tilt=10.0, end_effector_height=10.0)))
+    assert lenient.steps > strict.steps
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"termination": {"bogus": 1}}')
+    assert main(["play", str(policy), "--motion", str(tmp_path / "none.npz"), "--config", str(bad), "--no-video"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "termination.bogus" in error and len(error.splitlines()) == 1

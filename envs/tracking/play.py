@@ -185,6 +185,7 @@ def play(
     report: str | PathLike | None = None,
     progress: bool | None = None,
     on_step: Callable[[G1TrackingEnv, dict], None] | None = None,
+    config: TrackingConfig | None = None,
 ) -> PlayResult:
     """Run an ONNX tracking policy on CPU MuJoCo against its embedded reference or ``motion``.
 
@@ -196,6 +197,9 @@ def play(
         report: a folder to write ``report.json`` and ``steps.csv`` (per-step errors) into.
         progress: progress bar (``None``: only on a terminal).
         on_step: called after every step with the environment and the step's ``info``.
+        config: the environment settings to start from (default :meth:`TrackingConfig.evaluation`:
+            no noise); the policy's observation layout, a start at frame 0, truncation at the
+            reference's end and unclipped actions are always applied on top.
 
     Returns:
         A :class:`PlayResult`.
@@ -208,7 +212,7 @@ def play(
     policy = policy if isinstance(policy, Policy) else Policy(policy)
     robot = get_robot("g1")
     policy.metadata.check_robot(robot, policy.path)
-    config = TrackingConfig.evaluation(
+    config = (config if config is not None else TrackingConfig.evaluation()).replace(
         observation=policy.observation, clip_end="truncate", action_clip=1e6,
         sampling=SamplingConfig(mode="start"),
     )

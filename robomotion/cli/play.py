@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from robomotion.config import add_config_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -35,16 +37,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--video", type=Path, help="output .mp4 (default: POLICY_play.mp4 in the current folder)")
     parser.add_argument("--no-video", action="store_true", help="do not render a video")
     parser.add_argument("--report", type=Path, metavar="DIR", help="write report.json, steps.csv and the video here")
+    add_config_argument(parser, "TrackingConfig (starting from the noise-free evaluation settings)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from robomotion.config import override, read_json_object
+    from robomotion.envs.tracking.config import TrackingConfig
     from robomotion.envs.tracking.play import play
+
+    config = None
+    if args.config is not None:
+        config = override(TrackingConfig.evaluation(), read_json_object(args.config), args.config)
 
     video = None
     if not args.no_video:
         video = args.video or (args.report / "play.mp4" if args.report else Path(f"{args.policy.stem}_play.mp4"))
-    result = play(args.policy, motion=args.motion, seconds=args.seconds, video=video, report=args.report)
+    result = play(args.policy, motion=args.motion, seconds=args.seconds, video=video, report=args.report,
+                  config=config)
     print(result.summary())
     if result.video:
         print(f"wrote {result.video}")

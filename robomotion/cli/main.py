@@ -15,7 +15,7 @@ from collections.abc import MutableMapping, Sequence
 from robomotion.errors import RobomotionError
 
 #: Sub-command modules under ``robomotion.cli``, in the order ``--help`` lists them.
-SUBCOMMANDS = ("generate", "retarget", "validate", "convert", "info", "render", "view", "play")
+SUBCOMMANDS = ("generate", "retarget", "validate", "batch", "convert", "info", "render", "view", "play")
 
 
 def build_parser() -> argparse.ArgumentParser:

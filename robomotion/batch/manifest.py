@@ -13,7 +13,7 @@ be read at all raises :class:`~robomotion.errors.FormatError`.
 
 Each good row gets a content hash (:func:`row_key`) of its input (the prompt and generator
 inputs, or the bytes of the motion file) and of everything that changes its outputs (steps,
-options, robot, output format, video, package version); ``--resume`` skips rows whose key is
+options, robot, output format, report kind, package version); ``--resume`` skips rows whose key is
 already done.
 """
 
@@ -112,6 +112,7 @@ def row_key(task: RowTask, motion_bytes_hash: str | None, version: str) -> str:
         "robot": task.robot,
         "robot_format": task.robot_format,
         "video": task.video,
+        "report": task.report,
         "version": version,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:20]
@@ -208,7 +209,7 @@ def _parse(index: int, record: dict[str, Any], base: Path, settings: dict[str, A
     task = RowTask(
         key="", folder=Path(), steps=settings["steps"], prompt=prompt, seed=seed, duration=duration, model=model,
         motion=motion_path, options=options, robot=settings["robot"], robot_format=settings["robot_format"],
-        video=settings["video"],
+        video=settings["video"], report=settings["report"],
     )
     key = row_key(task, motion_hash, version)
     folder = settings["output"] / "rows" / f"{_slug(name)}-{key[:12]}"
@@ -222,6 +223,7 @@ def read_manifest(
     robot: str = "g1",
     robot_format: str = "g1-csv",
     video: bool = False,
+    report: str = "html",
 ) -> list[ManifestRow | BadRow]:
     """Every row of the manifest at ``path``, as a runnable :class:`ManifestRow` or a :class:`BadRow`.
 
@@ -234,7 +236,7 @@ def read_manifest(
     records = read_records(path)
     if not records:
         raise FormatError("the manifest has no rows", path)
-    settings = {"steps": tuple(steps), "robot": robot, "robot_format": robot_format, "video": video,
+    settings = {"steps": tuple(steps), "robot": robot, "robot_format": robot_format, "video": video, "report": report,
                 "output": Path(output).resolve()}
     rows: list[ManifestRow | BadRow] = []
     for index, record in enumerate(records):

@@ -150,6 +150,7 @@ def run_batch(
     robot: str = "g1",
     robot_format: str = "g1-csv",
     video: bool = False,
+    report: str = "html",
     progress: bool = True,
 ) -> BatchResult:
     """Run every row of ``manifest`` through ``steps`` and write the results under ``output``.
@@ -165,6 +166,7 @@ def run_batch(
         retries: how many times a row whose worker died is run again before it is an error row.
         robot: robot name; robot_format: ``g1-csv`` or ``beyondmimic-npz``.
         video: render each validation rollout video (slow; off by default).
+        report: ``"html"`` full validation reports (page and plots), ``"json"`` only ``report.json``.
         progress: show a progress bar with rate and ETA.
 
     Raises:
@@ -179,10 +181,12 @@ def run_batch(
     steps = parse_steps(steps)
     if robot_format not in ROBOT_FORMATS:
         raise FormatError(f"expected one of {sorted(ROBOT_FORMATS)}, got '{robot_format}'", field="format")
+    if report not in ("html", "json"):
+        raise FormatError(f"expected html or json, got '{report}'", field="report")
     if retries < 0:
         raise FormatError(f"must be 0 or more, got {retries}", field="retries")
     output = Path(output)
-    rows = read_manifest(manifest, output, steps, robot, robot_format, video)
+    rows = read_manifest(manifest, output, steps, robot, robot_format, video, report)
     output.mkdir(parents=True, exist_ok=True)
     table = [_base(row, steps) for row in rows]
     by_key: dict[str, list[int]] = {}

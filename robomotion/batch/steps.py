@@ -14,6 +14,7 @@ Any exception in a step becomes an error row (never raised to the scheduler).
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import socket
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from robomotion.atomic import write_text
 from robomotion.errors import FormatError, RobomotionError
 
 __all__ = [
@@ -67,8 +69,9 @@ class RowTask:
         prompt / seed / duration / model: a prompt row's generator inputs (seconds for duration).
         motion: a file row's input motion.
         options: per-step options, ``{"retarget": {"contacts": "detect"}, ...}``.
-        robot: robot name; robot_format: a key of :data:`ROBOT_FORMATS`; video: render the
-            validation rollout video.
+        robot: robot name; robot_format: a key of :data:`ROBOT_FORMATS`.
+        report: ``"html"``: the full validation report (page, plots; ``video`` adds the rollout
+            video); ``"json"``: only ``report.json`` (much faster for large datasets).
     """
 
     key: str
@@ -83,6 +86,7 @@ class RowTask:
     robot: str = "g1"
     robot_format: str = "g1-csv"
     video: bool = False
+    report: str = "html"
 
 
 @dataclass
@@ -102,12 +106,13 @@ class RowState:
 class WorkerContext:
     """Per-worker state: generator models loaded once and reused for every row of this worker."""
 
-    def __init__(self) -> None:
-        import torch
-        from threadpoolctl import threadpool_limits
+    def __init__(self, single_thread: bool = True) -> None:
+        if single_thread:  # one core per worker; also makes results independent of the engine
+            import torch
+            from threadpoolctl import threadpool_limits
 
-        torch.set_num_threads(1)  # one core per worker; also makes results independent of the engine
-        self._blas = threadpool_limits(1)
+            torch.set_num_threads(1)
+            self._blas = threadpool_limits(1)
         self._models: dict[str | None, Any] = {}
         self.model_loads = 0
         self.name = f"{socket.gethostname()}:{os.getpid()}"
@@ -173,21 +178,31 @@ def _validate(state: RowState, options: dict, context: WorkerContext) -> None:
     if state.robot is None:
         raise FormatError("is a human motion; validation needs a robot motion (add retarget to --steps)",
                           state.task.motion)
+    task = state.task
     config = ValidationConfig.from_dict(options)
-    report = validate(state.robot, config, report_dir=state.task.folder / "report", video=state.task.video,
-                      progress=False)
+    folder = task.folder / "report"
+    if task.report == "html":
+        report = validate(state.robot, config, report_dir=folder, video=task.video, progress=False)
+        state.result["report_html"] = state.relative(report.files["html"])
+    else:
+        report = validate(state.robot, config, progress=False)
+        report.files["json"] = write_text(folder / "report.json",
+                                          json.dumps(report.to_dict(), indent=2, default=_json_value) + "\n")
     result = state.result
     result["verdict"] = report.verdict
     result["failures"] = len(report.failures)
     result["warnings"] = len(report.warnings)
     result["worst_finding"] = report.findings[0].message if report.findings else None
-    result["report_html"] = state.relative(report.files["html"])
     result["report_json"] = state.relative(report.files["json"])
     for check in report.checks:
         result[f"validate.{check.name}.status"] = check.status
         for name, value in check.metrics.items():
             if isinstance(value, str | int | float | bool) or value is None:
                 result[f"validate.{check.name}.{name}"] = value
+
+
+def _json_value(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def play_api() -> Callable[..., Any]:

@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--robot", default="g1", help="robot (default g1)")
     parser.add_argument("--format", dest="robot_format", choices=("g1-csv", "beyondmimic-npz"), default="g1-csv",
                         help="robot motion output format (default g1-csv)")
+    parser.add_argument("--report", choices=("html", "json"), default="html",
+                        help="validation report per row: html (page and plots, default) or json only (faster)")
     parser.add_argument("--video", action="store_true", help="render each validation rollout video (slow)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_batch(
         args.manifest, args.output, args.steps, ray=args.ray, workers=args.workers, resume=args.resume,
-        retries=args.retries, robot=args.robot, robot_format=args.robot_format, video=args.video,
+        retries=args.retries, robot=args.robot, robot_format=args.robot_format, video=args.video, report=args.report,
         progress=not args.no_progress,
     )
     for line in result.lines():

@@ -1,0 +1,291 @@
+"""``robomotion batch``: manifests, error rows, the local engine, crash retries, resume, Ray parity."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from robomotion.batch import BadRow, ManifestRow, parse_steps, read_manifest, read_results, run_batch
+from robomotion.batch.engines import LocalEngine
+from robomotion.batch.runner import schedule
+from robomotion.batch.steps import RowTask, WorkerContext, run_row
+from robomotion.errors import RobomotionError
+
+STEPS = ("generate", "retarget", "validate")
+
+
+@pytest.fixture(scope="module")
+def human_files(tmp_path_factory) -> list[Path]:
+    """Three short (1 s) human motions from the shipped generator, as Kimodo NPZ files."""
+    import robomotion
+    from robomotion.formats import save_motion
+
+    folder = tmp_path_factory.mktemp("inputs")
+    model = robomotion.load_model("robomotion-small")
+    prompts = ("a person walks forward", "a person turns left", "a person steps to the side")
+    return [
+        save_motion(model(p, duration=1.0, seed=i, progress=False, num_denoising_steps=4)[0], folder / f"clip{i}.npz")
+        for i, p in enumerate(prompts)
+    ]
+
+
+@pytest.fixture(scope="module")
+def robot_files(human_files) -> list[Path]:
+    """The same clips retargeted to the G1, as G1 CSV files."""
+    from robomotion.formats import load_motion, save_motion
+    from robomotion.retarget import retarget
+
+    return [save_motion(retarget(load_motion(p)), p.with_suffix(".csv"), format="g1-csv") for p in human_files]
+
+
+def _write_jsonl(path: Path, records: list) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records))
+    return path
+
+
+# ------------------------------------------------------------------------------- manifest
+
+
+def test_bad_manifest_rows_become_error_rows_with_the_field_named(tmp_path, human_files):
+    manifest = _write_jsonl(tmp_path / "m.jsonl", [
+        {"id": "ok", "prompt": "a person walks", "seed": 3, "duration": 1.5, "retarget.contacts": "detect"},
+        {"id": "file", "motion": str(human_files[0])},
+        {"id": "missing", "motion": "no_such_clip.npz"},
+        {"id": "unknown-option", "prompt": "a person waves", "retarget.bogus": 1},
+        {"id": "unknown-step", "prompt": "a person waves", "options": {"dance": {"x": 1}}},
+        {"id": "unknown-column", "prompt": "a person waves", "speed": 2},
+        {"id": "prompt-type", "prompt": 5},
+        {"id": "both", "prompt": "a person waves", "motion": str(human_files[0])},
+        {"id": "seed", "prompt": "a person waves", "seed": "abc"},
+        {"id": "duration", "prompt": "a person waves", "duration": -1},
+        "this is not json",
+        [1, 2],
+    ])
+    rows = read_manifest(manifest, tmp_path / "out", STEPS)
+    assert [type(r) for r in rows[:2]] == [ManifestRow, ManifestRow]
+    ok = rows[0].task
+    assert (ok.prompt, ok.seed, ok.duration, ok.options) == ("a person walks", 3, 1.5, {"retarget": {"contacts": "detect"}})
+    assert rows[1].task.motion == human_files[0].resolve()
+    errors = {r.id: r.error for r in rows[2:]}
+    assert all(isinstance(r, BadRow) for r in rows[2:])
+    assert "motion file not found" in errors["missing"] and "field 'motion'" in errors["missing"]
+    assert "unknown option 'retarget.bogus'" in errors["unknown-option"]
+    assert "unknown step 'dance'" in errors["unknown-step"]
+    assert "unknown column 'speed'" in errors["unknown-column"]
+    assert "field 'prompt'" in errors["prompt-type"] and "int" in errors["prompt-type"]
+    assert "either a prompt or a motion" in errors["both"]
+    assert "field 'seed'" in errors["seed"] and "field 'duration'" in errors["duration"]
+    assert "line 11 is not JSON" in errors["row10"] and "line 12 is not a JSON object" in errors["row11"]
+    # a prompt row cannot run without the generate step
+    no_generate = read_manifest(manifest, tmp_path / "out", ("retarget", "validate"))
+    assert isinstance(no_generate[0], BadRow) and "generate" in no_generate[0].error
+    assert isinstance(no_generate[1], ManifestRow)
+
+
+def test_csv_parquet_and_jsonl_manifests_give_the_same_rows_and_keys(tmp_path, human_files):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = [
+        {"id": "a", "prompt": "a person jumps", "seed": 2, "duration": 1.0, "motion": None, "generate.diffusion_steps": 6},
+        {"id": "b", "prompt": None, "seed": None, "duration": None, "motion": str(human_files[1]),
+         "generate.diffusion_steps": None},
+    ]
+    (tmp_path / "m.csv").write_text(
+        "id,prompt,seed,duration,motion,generate.diffusion_steps\n"
+        f"a,a person jumps,2,1.0,,6\nb,,,,{human_files[1]},\n"
+    )
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "m.parquet")
+    _write_jsonl(tmp_path / "m.jsonl", [{k: v for k, v in r.items() if v is not None} for r in records])
+    keys = [[r.task.key for r in read_manifest(tmp_path / f"m.{kind}", tmp_path, STEPS)] for kind in ("csv", "parquet", "jsonl")]
+    assert keys[0] == keys[1] == keys[2] and keys[0][0] != keys[0][1]
+    task = read_manifest(tmp_path / "m.csv", tmp_path, STEPS)[0].task
+    assert task.options == {"generate": {"diffusion_steps": 6}} and task.seed == 2
+    # the key follows the content: another option, another seed or other file bytes give another key
+    (tmp_path / "n.csv").write_text(
+        "id,prompt,seed,duration,generate.diffusion_steps\na,a person jumps,2,1.0,7\na,a person jumps,3,1.0,6\n"
+    )
+    other = [r.task.key for r in read_manifest(tmp_path / "n.csv", tmp_path, STEPS)]
+    assert keys[0][0] not in other and other[0] != other[1]
+
+
+def test_unusable_manifest_or_steps_raise_one_line_errors(tmp_path):
+    with pytest.raises(RobomotionError, match="--steps"):
+        parse_steps("generate,dance")
+    assert parse_steps("validate,retarget") == ("retarget", "validate")
+    with pytest.raises(RobomotionError, match="no such manifest"):
+        read_manifest(tmp_path / "none.csv", tmp_path, STEPS)
+    (tmp_path / "m.txt").write_text("x")
+    with pytest.raises(RobomotionError, match="unknown manifest type"):
+        read_manifest(tmp_path / "m.txt", tmp_path, STEPS)
+    (tmp_path / "empty.csv").write_text("id,prompt\n")
+    with pytest.raises(RobomotionError, match="no rows"):
+        read_manifest(tmp_path / "empty.csv", tmp_path, STEPS)
+
+
+# ------------------------------------------------------------------------------- engines
+
+
+def _crashy(payload: tuple[str, str], context: dict) -> str:
+    """Dies (like a segfault) for "always", and for "once" on its first run only; raises for "raise"."""
+    kind, marker = payload
+    if kind == "always" or (kind == "once" and not os.path.exists(marker)):
+        Path(marker).touch()
+        os._exit(7)
+    if kind == "raise":
+        raise ValueError("bad payload")
+    context["runs"] = context.get("runs", 0) + 1
+    return f"{kind} ok, run {context['runs']} of this worker (pid {os.getpid()})"
+
+
+def test_local_engine_retries_crashed_workers_a_bounded_number_of_times(tmp_path):
+    payloads = {name: (name, str(tmp_path / name)) for name in ("always", "once", "raise", "fine")}
+    outcomes = {}
+    engine = LocalEngine(2, dict)
+    try:
+        schedule(engine, payloads, _crashy, 2, lambda key, c, attempts: outcomes.__setitem__(key, (c, attempts)))
+    finally:
+        engine.close()
+    assert set(outcomes) == set(payloads)
+    always, attempts = outcomes["always"]
+    assert always.crash is not None and "exit code 7" in always.crash and attempts == 3
+    once, attempts = outcomes["once"]
+    assert once.value.startswith("once ok") and once.crash is None and attempts == 2
+    failed, attempts = outcomes["raise"]
+    assert "ValueError: bad payload" in failed.error and attempts == 1  # an exception is not retried
+    assert outcomes["fine"][0].value.startswith("fine ok")
+
+
+def test_play_step_is_a_clear_error_row_until_the_policy_runner_exists(tmp_path):
+    from robomotion.formats import save_motion
+    from robomotion.motion import RobotMotion
+    from robomotion.robots import get_robot
+
+    spec = get_robot("g1")
+    motion = RobotMotion.from_qpos("g1", 30.0, np.tile(spec.home_qpos, (30, 1)), spec.joint_names)
+    source = save_motion(motion, tmp_path / "home.csv", format="g1-csv")
+    task = RowTask(key="k", folder=tmp_path / "out" / "rows" / "home-k", steps=("play",), motion=source)
+    result = run_row(task, WorkerContext(single_thread=False))
+    import robomotion.envs
+
+    if hasattr(robomotion.envs, "play"):
+        pytest.skip("robomotion.envs.play exists: the play step is wired to it")
+    assert result["status"] == "error" and result["error_step"] == "play"
+    assert "not available in this build" in result["error"]
+
+
+# ------------------------------------------------------------------------------- end to end
+
+
+def test_local_batch_writes_one_table_reports_and_a_summary(tmp_path, human_files):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "id,prompt,seed,duration,motion,generate.diffusion_steps,retarget.contacts\n"
+        "walk,a person walks forward,0,1.0,,4,\n"
+        f"clip0,,,,{human_files[0]},,detect\n"
+        f"clip1,,,,{human_files[1]},,\n"
+        f"clip1-again,,,,{human_files[1]},,\n"
+        "missing,,,,gone.npz,,\n"
+        "badopt,a person waves,0,1.0,,,nonsense-mode\n"
+    )
+    out = tmp_path / "out"
+    result = run_batch(manifest, out, STEPS, workers=1, progress=False)
+    rows = read_results(out)
+    assert [r["id"] for r in rows] == ["walk", "clip0", "clip1", "clip1-again", "missing", "badopt"]
+    jsonl = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["verdict"] for r in jsonl] == [r["verdict"] for r in rows]
+    good = rows[:4]
+    for row in good:
+        assert row["status"] == "done", row["error"]
+        assert row["verdict"] in ("pass", "warn", "fail") and row["steps"] == "generate,retarget,validate"
+        for column in ("robot_file", "report_html", "report_json", "retarget_quality_file"):
+            assert (out / row[column]).is_file()
+        assert json.loads((out / row["report_json"]).read_text())["verdict"] == row["verdict"]
+        assert row["frames"] == 30 and row["validate.torques.peak_fraction_of_limit"] > 0
+        assert row["model_loads"] <= 1  # the generator is loaded once per worker, never per row
+    assert good[0]["steps_done"] == "generate,retarget,validate" and (out / good[0]["human_file"]).is_file()
+    assert good[1]["steps_done"] == "retarget,validate" and good[1]["human_file"] is None
+    assert good[2]["key"] == good[3]["key"] and good[2]["report_html"] == good[3]["report_html"]
+    assert rows[4]["status"] == "error" and "motion file not found" in rows[4]["error"]
+    assert rows[5]["status"] == "error" and rows[5]["error_step"] == "retarget" and "contacts" in rows[5]["error"]
+    counts = result.counts()
+    assert counts["error"] == 2 and sum(counts.values()) == 6
+    summary = (out / "summary.html").read_text()
+    assert "data:image/png;base64" in summary and "missing" in summary
+    linked = [r["report_html"] for r in good if r["verdict"] != "pass"]
+    assert all(f"href='{link}'" in summary for link in linked)
+    # resume runs only the error row that reached a worker again, and keeps the other results
+    again = run_batch(manifest, out, STEPS, workers=1, progress=False, resume=True)
+    assert [r.get("resumed") for r in again.rows] == [True] * 4 + [None, False]
+    assert [r.get("verdict") for r in again.rows] == [r["verdict"] for r in rows]
+
+
+def _done_rows(out: Path) -> int:
+    return len(list(out.glob("rows/*/result.json")))
+
+
+def test_resume_after_killing_a_run_redoes_only_the_unfinished_rows(tmp_path, robot_files):
+    manifest = _write_jsonl(tmp_path / "m.jsonl", [
+        {"id": f"r{i}", "motion": str(path), "validate.torque_warn": warn}
+        for i, (path, warn) in enumerate((p, w) for w in (0.8, 0.9) for p in robot_files)
+    ])
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "robomotion", "batch", str(manifest), "--steps", "validate",
+               "-o", str(out), "--workers", "1", "--no-progress"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while _done_rows(out) < 2 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the run and its worker, mid-row
+        process.wait()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("rows/*/result.json")}
+    assert 2 <= len(finished) < 6, "the run was not killed part-way"
+    assert not (out / "results.parquet").exists()
+    result = run_batch(manifest, out, ("validate",), workers=1, progress=False, resume=True)
+    resumed = {Path(r["folder"]).name for r in result.rows if r["resumed"]}
+    assert resumed == set(finished)
+    assert all(r["status"] == "done" and r["verdict"] for r in result.rows)
+    assert sum(not r["resumed"] for r in result.rows) == 6 - len(finished)
+    # rows finished before the kill were not touched again
+    assert {name: (out / "rows" / name / "result.json").stat().st_mtime_ns for name in finished} == finished
+
+
+# ------------------------------------------------------------------------------- Ray
+
+
+def _twelve_row_manifest(folder: Path, human_files: list[Path]) -> Path:
+    prompts = ["a person walks forward", "a person jumps", "a person waves", "a person turns around",
+               "a person kicks", "a person sits down"]
+    records = [{"id": f"p{i}", "prompt": p, "seed": i, "duration": 1.0, "generate.diffusion_steps": 4}
+               for i, p in enumerate(prompts)]
+    records += [{"id": f"f{i}", "motion": str(human_files[i % 3]), "retarget.contacts": ("auto", "detect")[i // 3]}
+                for i in range(6)]
+    return _write_jsonl(folder / "twelve.jsonl", records)
+
+
+@pytest.mark.slow
+def test_local_and_ray_engines_give_identical_verdicts_and_outputs(tmp_path, human_files):
+    pytest.importorskip("ray")
+    manifest = _twelve_row_manifest(tmp_path, human_files)
+    local = run_batch(manifest, tmp_path / "local", STEPS, workers=2, progress=False)
+    on_ray = run_batch(manifest, tmp_path / "ray", STEPS, ray="auto", workers=2, progress=False)
+    assert on_ray.engine.startswith("Ray")
+    assert len(local.rows) == len(on_ray.rows) == 12
+    varying = ("worker", "model_loads", "attempts", "traceback")
+    for a, b in zip(local.rows, on_ray.rows):
+        assert a["status"] == b["status"] == "done", (a["error"], b["error"])
+        same = {k: v for k, v in a.items() if not k.startswith("seconds.") and k not in varying}
+        assert same == {k: v for k, v in b.items() if not k.startswith("seconds.") and k not in varying}
+        for column in ("human_file", "robot_file", "retarget_quality_file"):
+            if a.get(column):
+                assert (tmp_path / "local" / a[column]).read_bytes() == (tmp_path / "ray" / b[column]).read_bytes()

@@ -120,7 +120,8 @@ class LocalEngine:
                 except (EOFError, OSError):
                     pass
                 worker.process.join(timeout=5)
-                done.append(Completion(worker.task_id, crash=f"worker process died (exit code {worker.process.exitcode})"))
+                crash = f"worker process died (exit code {worker.process.exitcode})"
+                done.append(Completion(worker.task_id, crash=crash))
                 worker.connection.close()
                 self._workers[slot] = None
         return done

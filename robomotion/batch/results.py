@@ -25,7 +25,7 @@ from robomotion.atomic import atomic_path, write_text
 if TYPE_CHECKING:
     from robomotion.batch.runner import BatchResult
 
-__all__ = ["read_results", "write_results", "summary_html", "DISTRIBUTIONS"]
+__all__ = ["DISTRIBUTIONS", "read_results", "summary_html", "write_results"]
 
 #: Metrics whose distributions the summary plots: (column, label with units).
 DISTRIBUTIONS = (
@@ -103,7 +103,8 @@ def _histogram(values: list[float], label: str) -> str:
     axes.tick_params(labelsize=7)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    return f"<img alt='{html.escape(label)}' src='data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}'>"
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f"<img alt='{html.escape(label)}' src='data:image/png;base64,{data}'>"
 
 
 def _worst(rows: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:

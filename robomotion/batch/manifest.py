@@ -246,7 +246,7 @@ def read_manifest(
         try:
             rows.append(_parse(index, record, path.parent.resolve(), settings, __version__))
         except FormatError as exc:
-            given = record.get("prompt", record.get("motion"))
+            given = next((record[k] for k in ("prompt", "motion") if record.get(k) is not None), None)
             rows.append(BadRow(index, str(record.get("id") or f"row{index}"), str(exc),
                                None if given is None else str(given)))
     return rows

@@ -28,7 +28,7 @@ from robomotion.batch.manifest import BadRow, ManifestRow, read_manifest
 from robomotion.batch.steps import ROBOT_FORMATS, RowTask, WorkerContext, parse_steps, run_row
 from robomotion.errors import FormatError
 
-__all__ = ["BatchResult", "run_batch", "schedule"]
+__all__ = ["BatchResult", "run_and_store", "run_batch", "schedule"]
 
 RESULT_FILE = "result.json"
 
@@ -98,7 +98,7 @@ def schedule(
             on_result(completion.task_id, completion, attempts[completion.task_id])
 
 
-def _run_and_store(task: RowTask, context: WorkerContext) -> dict[str, Any]:
+def run_and_store(task: RowTask, context: WorkerContext) -> dict[str, Any]:
     """Worker side: run the row, then write its ``result.json`` last (atomically)."""
     from robomotion.atomic import write_text
 
@@ -212,7 +212,7 @@ def run_batch(
             pending[key] = task
     bar = tqdm(total=len(table), initial=finished + sum(isinstance(r, BadRow) for r in rows), unit="row",
                desc="batch", disable=not progress, smoothing=0.1)
-    engine_name = "nothing to run"
+    engine_name = "no engine (nothing left to run)"
     try:
         if pending:
             engine = make_engine(ray, workers, WorkerContext)
@@ -234,7 +234,7 @@ def run_batch(
                 bar.update(len(by_key[key]))
 
             try:
-                schedule(engine, pending, _run_and_store, retries, on_result)
+                schedule(engine, pending, run_and_store, retries, on_result)
             finally:
                 engine.close()
     finally:

@@ -133,6 +133,16 @@ def test_unusable_manifest_or_steps_raise_one_line_errors(tmp_path):
     (tmp_path / "empty.csv").write_text("id,prompt\n")
     with pytest.raises(RobomotionError, match="no rows"):
         read_manifest(tmp_path / "empty.csv", tmp_path, STEPS)
+    with pytest.raises(RobomotionError, match="workers"):
+        run_batch(tmp_path / "empty.csv", tmp_path, STEPS, workers=0)
+
+
+def test_cli_exit_code_2_and_one_line_for_an_unusable_manifest(tmp_path, capsys):
+    from robomotion.cli.main import main
+
+    assert main(["batch", str(tmp_path / "none.csv"), "-o", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "none.csv" in error and "no such manifest" in error
 
 
 # ------------------------------------------------------------------------------- engines
@@ -176,7 +186,7 @@ def test_play_step_is_a_clear_error_row_until_the_policy_runner_exists(tmp_path)
     spec = get_robot("g1")
     motion = RobotMotion.from_qpos("g1", 30.0, np.tile(spec.home_qpos, (30, 1)), spec.joint_names)
     source = save_motion(motion, tmp_path / "home.csv", format="g1-csv")
-    task = RowTask(key="k", folder=tmp_path / "out" / "rows" / "home-k", steps=("play",), motion=source)
+    task = RowTask(key="k", folder=tmp_path / "rows" / "home-k", steps=("play",), motion=source)
     result = run_row(task, WorkerContext(single_thread=False))
     import robomotion.envs
 
@@ -198,12 +208,11 @@ def test_local_batch_writes_one_table_reports_and_a_summary(tmp_path, human_file
         f"clip1,,,,{human_files[1]},,\n"
         f"clip1-again,,,,{human_files[1]},,\n"
         "missing,,,,gone.npz,,\n"
-        "badopt,a person waves,0,1.0,,,nonsense-mode\n"
     )
     out = tmp_path / "out"
     result = run_batch(manifest, out, STEPS, workers=1, progress=False)
     rows = read_results(out)
-    assert [r["id"] for r in rows] == ["walk", "clip0", "clip1", "clip1-again", "missing", "badopt"]
+    assert [r["id"] for r in rows] == ["walk", "clip0", "clip1", "clip1-again", "missing"]
     jsonl = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [r["verdict"] for r in jsonl] == [r["verdict"] for r in rows]
     good = rows[:4]
@@ -219,17 +228,26 @@ def test_local_batch_writes_one_table_reports_and_a_summary(tmp_path, human_file
     assert good[1]["steps_done"] == "retarget,validate" and good[1]["human_file"] is None
     assert good[2]["key"] == good[3]["key"] and good[2]["report_html"] == good[3]["report_html"]
     assert rows[4]["status"] == "error" and "motion file not found" in rows[4]["error"]
-    assert rows[5]["status"] == "error" and rows[5]["error_step"] == "retarget" and "contacts" in rows[5]["error"]
     counts = result.counts()
-    assert counts["error"] == 2 and sum(counts.values()) == 6
+    assert counts["error"] == 1 and sum(counts.values()) == 5
     summary = (out / "summary.html").read_text()
     assert "data:image/png;base64" in summary and "missing" in summary
     linked = [r["report_html"] for r in good if r["verdict"] != "pass"]
     assert all(f"href='{link}'" in summary for link in linked)
-    # resume runs only the error row that reached a worker again, and keeps the other results
+    # resume: every good row is done, so no worker starts and the results stay the same
     again = run_batch(manifest, out, STEPS, workers=1, progress=False, resume=True)
-    assert [r.get("resumed") for r in again.rows] == [True] * 4 + [None, False]
+    assert again.engine.startswith("no engine")
+    assert [r.get("resumed") for r in again.rows] == [True] * 4 + [None]
     assert [r.get("verdict") for r in again.rows] == [r["verdict"] for r in rows]
+
+
+def test_a_step_that_raises_is_an_error_row_naming_the_step(tmp_path, human_files):
+    task = RowTask(key="k", folder=tmp_path / "rows" / "bad-k", steps=("retarget", "validate"), motion=human_files[0],
+                   options={"retarget": {"contacts": "nonsense-mode"}})
+    result = run_row(task, WorkerContext(single_thread=False))
+    assert result["status"] == "error" and result["error_step"] == "retarget"
+    assert result["error"].startswith("retarget: ") and "contacts" in result["error"]
+    assert result["steps_done"] == "" and "verdict" not in result
 
 
 def _done_rows(out: Path) -> int:
@@ -277,19 +295,37 @@ def _twelve_row_manifest(folder: Path, human_files: list[Path]) -> Path:
     return _write_jsonl(folder / "twelve.jsonl", records)
 
 
+_VARYING = ("worker", "model_loads", "attempts", "traceback")
+
+
+def _assert_same_results(local, on_ray, local_dir: Path, ray_dir: Path) -> None:
+    """Same rows, statuses, verdicts, numbers and output bytes; only timings and worker names differ."""
+    assert on_ray.engine.startswith("Ray") and local.engine.startswith("local")
+    assert len(local.rows) == len(on_ray.rows)
+    for a, b in zip(local.rows, on_ray.rows):
+        assert a["status"] == b["status"], (a["error"], b["error"])
+        same = {k: v for k, v in a.items() if not k.startswith("seconds.") and k not in _VARYING}
+        assert same == {k: v for k, v in b.items() if not k.startswith("seconds.") and k not in _VARYING}
+        for column in ("human_file", "robot_file", "retarget_quality_file"):
+            if a.get(column):
+                assert (local_dir / a[column]).read_bytes() == (ray_dir / b[column]).read_bytes()
+
+
+def test_ray_engine_gives_the_local_results(tmp_path, robot_files):
+    pytest.importorskip("ray")
+    manifest = _write_jsonl(tmp_path / "m.jsonl", [{"motion": str(p)} for p in robot_files] + [{"motion": "gone.csv"}])
+    kwargs = {"steps": ("validate",), "workers": 1, "progress": False, "report": "json"}
+    local = run_batch(manifest, tmp_path / "local", **kwargs)
+    on_ray = run_batch(manifest, tmp_path / "ray", ray="auto", **kwargs)
+    _assert_same_results(local, on_ray, tmp_path / "local", tmp_path / "ray")
+    assert [r["status"] for r in on_ray.rows] == ["done"] * 3 + ["error"]
+
+
 @pytest.mark.slow
 def test_local_and_ray_engines_give_identical_verdicts_and_outputs(tmp_path, human_files):
     pytest.importorskip("ray")
     manifest = _twelve_row_manifest(tmp_path, human_files)
     local = run_batch(manifest, tmp_path / "local", STEPS, workers=2, progress=False)
     on_ray = run_batch(manifest, tmp_path / "ray", STEPS, ray="auto", workers=2, progress=False)
-    assert on_ray.engine.startswith("Ray")
-    assert len(local.rows) == len(on_ray.rows) == 12
-    varying = ("worker", "model_loads", "attempts", "traceback")
-    for a, b in zip(local.rows, on_ray.rows):
-        assert a["status"] == b["status"] == "done", (a["error"], b["error"])
-        same = {k: v for k, v in a.items() if not k.startswith("seconds.") and k not in varying}
-        assert same == {k: v for k, v in b.items() if not k.startswith("seconds.") and k not in varying}
-        for column in ("human_file", "robot_file", "retarget_quality_file"):
-            if a.get(column):
-                assert (tmp_path / "local" / a[column]).read_bytes() == (tmp_path / "ray" / b[column]).read_bytes()
+    assert len(local.rows) == 12 and all(r["status"] == "done" for r in local.rows)
+    _assert_same_results(local, on_ray, tmp_path / "local", tmp_path / "ray")

@@ -161,13 +161,15 @@ class RayEngine:
     folder at the same paths (a shared file system).
     """
 
-    def __init__(self, address: str, workers: int | None, context_factory: Callable[[], Any]):
+    def __init__(
+        self, address: str, workers: int | None, context_factory: Callable[[], Any], tasks: int | None = None
+    ):
+        if workers is not None and workers < 1:
+            raise RobomotionError(f"--workers must be at least 1, got {workers}")
         try:
             import ray
         except ImportError:
-            raise BackendUnavailableError(
-                "--ray needs Ray: pip install 'robomotion[ray]'"
-            ) from None
+            raise BackendUnavailableError("--ray needs Ray: pip install 'robomotion[ray]'") from None
         self._ray = ray
         self._started = False
         if not ray.is_initialized():
@@ -185,8 +187,8 @@ class RayEngine:
                     raise RobomotionError(f"--ray {address}: cannot join the Ray cluster ({exc})") from None
         if workers is None:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        if workers < 1:
-            raise RobomotionError(f"--workers must be at least 1, got {workers}")
+        if tasks:
+            workers = min(workers, tasks)
         self._actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_RayWorker)
         self._factory = context_factory
         self._actors: list[Any] = [self._actor_class.remote(context_factory) for _ in range(workers)]
@@ -232,8 +234,12 @@ class RayEngine:
             self._ray.shutdown()
 
 
-def make_engine(ray: str | None, workers: int | None, context_factory: Callable[[], Any]) -> LocalEngine | RayEngine:
-    """The local pool (``ray=None``; ``workers`` default: the CPU count) or Ray at ``ray``."""
+def make_engine(
+    ray: str | None, workers: int | None, context_factory: Callable[[], Any], tasks: int | None = None
+) -> LocalEngine | RayEngine:
+    """The local pool (``ray=None``; ``workers`` default: the CPU count) or Ray at ``ray``
+    (default: the cluster's CPUs); never more workers than ``tasks`` when that is given."""
     if ray is None:
-        return LocalEngine(workers or os.cpu_count() or 1, context_factory)
-    return RayEngine(ray, workers, context_factory)
+        workers = workers or os.cpu_count() or 1
+        return LocalEngine(min(workers, tasks) if tasks else workers, context_factory)
+    return RayEngine(ray, workers, context_factory, tasks)

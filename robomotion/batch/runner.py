@@ -183,6 +183,8 @@ def run_batch(
         raise FormatError(f"expected one of {sorted(ROBOT_FORMATS)}, got '{robot_format}'", field="format")
     if report not in ("html", "json"):
         raise FormatError(f"expected html or json, got '{report}'", field="report")
+    if workers is not None and workers < 1:
+        raise FormatError(f"must be at least 1, got {workers}", field="workers")
     if retries < 0:
         raise FormatError(f"must be 0 or more, got {retries}", field="retries")
     output = Path(output)
@@ -215,7 +217,7 @@ def run_batch(
     engine_name = "no engine (nothing left to run)"
     try:
         if pending:
-            engine = make_engine(ray, workers, WorkerContext)
+            engine = make_engine(ray, workers, WorkerContext, len(pending))
             engine_name = engine.description
             bar.set_description(f"batch ({engine_name})")
             verdicts: Counter = Counter()

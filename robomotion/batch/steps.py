@@ -107,11 +107,10 @@ class WorkerContext:
     """Per-worker state: generator models loaded once and reused for every row of this worker."""
 
     def __init__(self, single_thread: bool = True) -> None:
-        if single_thread:  # one core per worker; also makes results independent of the engine
-            import torch
+        self.single_thread = single_thread  # one core per worker; also makes results independent of the engine
+        if single_thread:
             from threadpoolctl import threadpool_limits
 
-            torch.set_num_threads(1)
             self._blas = threadpool_limits(1)
         self._models: dict[str | None, Any] = {}
         self.model_loads = 0
@@ -122,6 +121,10 @@ class WorkerContext:
         if name not in self._models:
             import robomotion
 
+            if self.single_thread:
+                import torch
+
+                torch.set_num_threads(1)
             self._models[name] = robomotion.load_model(name)
             self.model_loads += 1
         return self._models[name]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,11 @@ def _call(function: Callable, payload: Any, context: Any) -> tuple[Any, str | No
 
 
 def _worker_main(connection: multiprocessing.connection.Connection, context_factory: Callable[[], Any]) -> None:
-    """Loop of a local worker process: make the context once, then run tasks until told to stop."""
+    """Loop of a local worker process: make the context once, then run tasks until told to stop.
+
+    Ctrl-C is left to the parent, which stops the workers and still writes the results so far.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     context = context_factory()
     while True:
         message = connection.recv()

@@ -217,6 +217,7 @@ def run_batch(
     engine_name = "no engine (nothing left to run)"
     try:
         if pending:
+            bar.set_description(f"batch (starting {'Ray' if ray else 'workers'})")
             engine = make_engine(ray, workers, WorkerContext, len(pending))
             engine_name = engine.description
             bar.set_description(f"batch ({engine_name})")

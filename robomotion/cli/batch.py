@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="run on Ray: 'auto' joins a running local Ray or starts one, an address joins a cluster")
     parser.add_argument("--resume", action="store_true", help="skip rows already done in the output folder")
     parser.add_argument("--retries", type=int, default=2,
-                        help="runs again a row whose worker died this many times before reporting it (default 2)")
+                        help="when a worker dies, run its row again at most this many times (default 2)")
     parser.add_argument("--robot", default="g1", help="robot (default g1)")
     parser.add_argument("--format", dest="robot_format", choices=("g1-csv", "beyondmimic-npz"), default="g1-csv",
                         help="robot motion output format (default g1-csv)")

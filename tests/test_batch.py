@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from robomotion.batch import BadRow, ManifestRow, parse_steps, read_manifest, read_results, run_batch
@@ -178,22 +177,34 @@ def test_local_engine_retries_crashed_workers_a_bounded_number_of_times(tmp_path
     assert outcomes["fine"][0].value.startswith("fine ok")
 
 
-def test_play_step_is_a_clear_error_row_until_the_policy_runner_exists(tmp_path):
-    from robomotion.formats import save_motion
-    from robomotion.motion import RobotMotion
-    from robomotion.robots import get_robot
+def test_play_step_runs_the_policy_on_each_robot_motion(tmp_path, robot_files):
+    """The play step (robomotion.envs.play) with a policy for every row: its numbers and report in the row."""
+    from test_play import _metadata, _tiny_onnx
 
-    spec = get_robot("g1")
-    motion = RobotMotion.from_qpos("g1", 30.0, np.tile(spec.home_qpos, (30, 1)), spec.joint_names)
-    source = save_motion(motion, tmp_path / "home.csv", format="g1-csv")
-    task = RowTask(key="k", folder=tmp_path / "rows" / "home-k", steps=("play",), motion=source)
-    result = run_row(task, WorkerContext(single_thread=False))
-    import robomotion.envs
-
-    if hasattr(robomotion.envs, "play"):
-        pytest.skip("robomotion.envs.play exists: the play step is wired to it")
-    assert result["status"] == "error" and result["error_step"] == "play"
-    assert "not available in this build" in result["error"]
+    policy = _tiny_onnx(tmp_path / "zero.onnx", _metadata())
+    manifest = _write_jsonl(tmp_path / "m.jsonl", [
+        {"id": "a", "motion": str(robot_files[0])},
+        {"id": "b", "motion": str(robot_files[0]), "play.policy": "other.onnx"},
+        {"id": "c", "motion": str(robot_files[0]), "play.seconds": 0.5},
+    ])
+    steps = ("validate", "play")
+    without = read_manifest(manifest, tmp_path / "out", steps)
+    assert all(isinstance(r, BadRow) and "play.policy" in r.error for r in without)
+    rows = read_manifest(manifest, tmp_path / "out", steps, report="json", defaults={"play": {"policy": str(policy)}})
+    assert isinstance(rows[1], BadRow) and "policy file not found" in rows[1].error
+    first, short = rows[0].task, rows[2].task
+    assert first.options == {"play": {"policy": str(policy)}} and short.options["play"]["seconds"] == 0.5
+    result = run_row(short, WorkerContext(single_thread=False))
+    assert result["status"] == "done", result["error"]
+    assert result["steps_done"] == "validate,play" and result["verdict"] in ("pass", "warn", "fail")
+    assert isinstance(result["play.survived"], bool) and 0 < result["play.seconds_played"] <= 0.5 + 1e-9
+    assert result["play.mean_body_error_m"] >= 0 and result["play.torque_use_max"] >= 0
+    report = json.loads((tmp_path / "out" / result["play.report_json"]).read_text())
+    assert report["survived"] == result["play.survived"] and report["policy"] == str(policy)
+    # the key follows the policy's bytes
+    _tiny_onnx(policy, _metadata(action_scale=",".join("0.5" for _ in range(29))))
+    again = read_manifest(manifest, tmp_path / "out", steps, report="json", defaults={"play": {"policy": str(policy)}})
+    assert again[0].task.key != first.key
 
 
 # ------------------------------------------------------------------------------- end to end

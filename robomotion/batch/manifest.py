@@ -12,9 +12,9 @@ becomes a :class:`BadRow` with a one-line message; the other rows go on. A manif
 be read at all raises :class:`~robomotion.errors.FormatError`.
 
 Each good row gets a content hash (:func:`row_key`) of its input (the prompt and generator
-inputs, or the bytes of the motion file) and of everything that changes its outputs (steps,
-options, robot, output format, report kind, package version); ``--resume`` skips rows whose key is
-already done.
+inputs, or the bytes of the motion file; the bytes of the play step's policy) and of everything
+that changes its outputs (steps, their options, robot, output format, report kind, package
+version); ``--resume`` skips rows whose key is already done.
 """
 
 from __future__ import annotations
@@ -98,14 +98,17 @@ def _csv_value(column: str, text: str | None) -> Any:
     return text
 
 
-def row_key(task: RowTask, motion_bytes_hash: str | None, version: str) -> str:
-    """Content hash (hex, 20 characters) of everything that decides a row's outputs."""
+def row_key(task: RowTask, file_hashes: dict[str, str], version: str) -> str:
+    """Content hash (hex, 20 characters) of everything that decides a row's outputs.
+
+    ``file_hashes``: SHA-256 of the files the row reads (``motion``, ``policy``), by role.
+    """
     content = {
         "prompt": task.prompt,
         "seed": task.seed if task.prompt is not None else None,
         "duration": task.duration,
         "model": task.model,
-        "motion_sha256": motion_bytes_hash,
+        "file_sha256": file_hashes,
         "motion_suffix": task.motion.suffix.lower() if task.motion else None,
         "steps": task.steps,
         "options": task.options,
@@ -152,7 +155,8 @@ def _seconds(value: Any) -> float:
     return seconds
 
 
-def _options(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _options(record: dict[str, Any], defaults: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The row's per-step options over ``defaults`` (checked against each step's option names)."""
     options: dict[str, dict[str, Any]] = {}
     given = record.get("options")
     if given is not None:
@@ -169,7 +173,25 @@ def _options(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
             step, name = column.split(".", 1)
             options.setdefault(step, {})[name] = value
     check_options(options)
-    return options
+    merged = {step: dict(values) for step, values in defaults.items()}
+    for step, values in options.items():
+        merged.setdefault(step, {}).update(values)
+    return {step: values for step, values in merged.items() if values}
+
+
+def _policy(options: dict[str, dict[str, Any]], base: Path, steps: tuple[str, ...]) -> Path | None:
+    """The play step's policy file, resolved against the manifest's folder (``None`` without play)."""
+    if "play" not in steps:
+        return None
+    given = options.get("play", {}).get("policy")
+    if not isinstance(given, str) or not given:
+        raise FormatError("the play step needs an ONNX policy: --policy POLICY.onnx or a play.policy column",
+                          field="play.policy")
+    path = (base / given).resolve()
+    if not path.is_file():
+        raise FormatError(f"policy file not found: {path}", field="play.policy")
+    options["play"]["policy"] = str(path)
+    return path
 
 
 def _parse(index: int, record: dict[str, Any], base: Path, settings: dict[str, Any], version: str) -> ManifestRow:
@@ -182,8 +204,11 @@ def _parse(index: int, record: dict[str, Any], base: Path, settings: dict[str, A
     prompt, motion = record.get("prompt"), record.get("motion")
     if (prompt is None) == (motion is None):
         raise FormatError("give either a prompt or a motion file", field="prompt")
-    options = _options(record)
-    motion_path, motion_hash, seed, duration = None, None, 0, None
+    options = {step: values for step, values in _options(record, settings["defaults"]).items()
+               if step in settings["steps"]}
+    policy = _policy(options, base, settings["steps"])
+    hashes = {"policy": _file_sha256(policy)} if policy is not None else {}
+    motion_path, seed, duration = None, 0, None
     if prompt is not None:
         if not isinstance(prompt, str) or not prompt.strip():
             raise FormatError(f"must be non-empty text, got {type(prompt).__name__} {prompt!r}", field="prompt")
@@ -200,7 +225,7 @@ def _parse(index: int, record: dict[str, Any], base: Path, settings: dict[str, A
         motion_path = (base / motion).resolve()
         if not motion_path.is_file():
             raise FormatError(f"motion file not found: {motion_path}", field="motion")
-        motion_hash = _file_sha256(motion_path)
+        hashes["motion"] = _file_sha256(motion_path)
     model = record.get("model")
     if model is not None and not isinstance(model, str):
         raise FormatError(f"must be a model name, got {model!r}", field="model")
@@ -211,7 +236,7 @@ def _parse(index: int, record: dict[str, Any], base: Path, settings: dict[str, A
         motion=motion_path, options=options, robot=settings["robot"], robot_format=settings["robot_format"],
         video=settings["video"], report=settings["report"],
     )
-    key = row_key(task, motion_hash, version)
+    key = row_key(task, hashes, version)
     folder = settings["output"] / "rows" / f"{_slug(name)}-{key[:12]}"
     return ManifestRow(index, name, RowTask(**{**task.__dict__, "key": key, "folder": folder}))
 
@@ -224,8 +249,12 @@ def read_manifest(
     robot_format: str = "g1-csv",
     video: bool = False,
     report: str = "html",
+    defaults: dict[str, dict[str, Any]] | None = None,
 ) -> list[ManifestRow | BadRow]:
     """Every row of the manifest at ``path``, as a runnable :class:`ManifestRow` or a :class:`BadRow`.
+
+    ``defaults``: per-step options for every row (a row's own options win), e.g.
+    ``{"play": {"policy": "/abs/policy.onnx"}}``; file paths in it are taken as given.
 
     Raises:
         FormatError: the manifest cannot be read or has no rows.
@@ -233,11 +262,12 @@ def read_manifest(
     from robomotion import __version__
 
     path = Path(path)
+    check_options(defaults or {})
     records = read_records(path)
     if not records:
         raise FormatError("the manifest has no rows", path)
     settings = {"steps": tuple(steps), "robot": robot, "robot_format": robot_format, "video": video, "report": report,
-                "output": Path(output).resolve()}
+                "output": Path(output).resolve(), "defaults": defaults or {}}
     rows: list[ManifestRow | BadRow] = []
     for index, record in enumerate(records):
         if isinstance(record, str):

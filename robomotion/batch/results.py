@@ -37,6 +37,7 @@ DISTRIBUTIONS = (
     ("validate.zmp.outside_fraction", "fraction of frames with the ZMP outside support"),
     ("retarget.keypoint_error_mean_cm", "retarget keypoint error (cm)"),
     ("retarget.max_joint_speed_ratio", "peak joint speed / motor limit"),
+    ("play.mean_body_error_m", "policy tracking error (m)"),
     ("seconds.total", "wall time per row (s)"),
 )
 

@@ -49,6 +49,11 @@ class BatchResult:
     engine: str = ""
     seconds: float = 0.0
 
+    @property
+    def falls(self) -> int:
+        """Rows where the play step's policy fell."""
+        return sum(1 for r in self.rows if r.get("play.survived") is False)
+
     def counts(self) -> dict[str, int]:
         """Rows by outcome: ``pass``/``warn``/``fail`` verdicts, ``done`` without a verdict, ``error``."""
         counts = Counter(
@@ -61,6 +66,9 @@ class BatchResult:
         out = [f"ERROR row {r['row']} ({r['id']}): {r['error']}" for r in self.rows if r["status"] == "error"]
         counts = self.counts()
         resumed = sum(1 for r in self.rows if r.get("resumed"))
+        played = [r["play.survived"] for r in self.rows if r.get("play.survived") is not None]
+        if played:
+            out.append(f"play: the policy fell in {played.count(False)} of {len(played)} rows")
         out.append(
             f"{len(self.rows)} rows in {self.seconds:.1f} s on {self.engine}: "
             + ", ".join(f"{counts[k]} {k}" for k in ("pass", "warn", "fail", "done", "error", "not run") if k in counts)
@@ -151,6 +159,7 @@ def run_batch(
     robot_format: str = "g1-csv",
     video: bool = False,
     report: str = "html",
+    options: dict[str, dict[str, Any]] | None = None,
     progress: bool = True,
 ) -> BatchResult:
     """Run every row of ``manifest`` through ``steps`` and write the results under ``output``.
@@ -167,6 +176,7 @@ def run_batch(
         robot: robot name; robot_format: ``g1-csv`` or ``beyondmimic-npz``.
         video: render each validation rollout video (slow; off by default).
         report: ``"html"`` full validation reports (page and plots), ``"json"`` only ``report.json``.
+        options: per-step options for every row (a row's own win), e.g. ``{"play": {"policy": path}}``.
         progress: show a progress bar with rate and ETA.
 
     Raises:
@@ -188,7 +198,7 @@ def run_batch(
     if retries < 0:
         raise FormatError(f"must be 0 or more, got {retries}", field="retries")
     output = Path(output)
-    rows = read_manifest(manifest, output, steps, robot, robot_format, video, report)
+    rows = read_manifest(manifest, output, steps, robot, robot_format, video, report, options)
     output.mkdir(parents=True, exist_ok=True)
     table = [_base(row, steps) for row in rows]
     by_key: dict[str, list[int]] = {}

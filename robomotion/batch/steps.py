@@ -2,18 +2,18 @@
 
 A row starts from a prompt (``generate`` makes the human motion) or from a motion file, then
 each requested step that applies runs in :data:`ORDER`: ``generate`` (prompt rows),
-``retarget`` (human motions), ``validate`` (robot motions), ``play`` (a policy on the robot
-motion). Each step is a :class:`Step` in :data:`STEPS`; a new step plugs in by adding an entry
-there (a function ``run(state, options, context)`` and its option check).
+``retarget`` (human motions), ``validate`` (robot motions), ``play`` (an ONNX tracking policy
+tracks the robot motion, :func:`robomotion.envs.play`). Each step is a :class:`Step` in
+:data:`STEPS`; a new step plugs in by adding an entry there (a function
+``run(state, options, context)`` and its option names).
 
 Everything here runs in a worker process (local pool or Ray actor). :class:`WorkerContext`
-holds what a worker keeps between rows: the generator models, loaded once per worker.
+holds what a worker keeps between rows: generator models and policies, loaded once per worker.
 Any exception in a step becomes an error row (never raised to the scheduler).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import socket
@@ -30,7 +30,6 @@ from robomotion.errors import FormatError, RobomotionError
 __all__ = [
     "ORDER",
     "STEPS",
-    "PlayUnavailableError",
     "RowState",
     "RowTask",
     "Step",
@@ -43,6 +42,10 @@ __all__ = [
 #: Robot motion output formats a batch can write, with their file suffix.
 ROBOT_FORMATS = {"g1-csv": ".csv", "beyondmimic-npz": ".npz"}
 
+#: Options of the play step: the ONNX policy (required; ``--policy`` gives a default), ``seconds``
+#: to play at most, ``video`` (true: write ``play/play.mp4``).
+PLAY_OPTIONS = ("policy", "seconds", "video")
+
 #: Generator call options a row may set (``generate.<name>``), mapped to the model's keyword names.
 GENERATE_OPTIONS = {
     "diffusion_steps": "num_denoising_steps",
@@ -52,10 +55,6 @@ GENERATE_OPTIONS = {
     "num_transition_frames": "num_transition_frames",
     "constraints": "constraints",
 }
-
-
-class PlayUnavailableError(RobomotionError):
-    """The ``play`` step needs :func:`robomotion.envs.play`, which this build does not have."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ class RowState:
 
 
 class WorkerContext:
-    """Per-worker state: generator models loaded once and reused for every row of this worker."""
+    """Per-worker state: generator models and policies loaded once and reused for every row of this worker."""
 
     def __init__(self, single_thread: bool = True) -> None:
         self.single_thread = single_thread  # one core per worker; also makes results independent of the engine
@@ -113,8 +112,17 @@ class WorkerContext:
 
             self._blas = threadpool_limits(1)
         self._models: dict[str | None, Any] = {}
+        self._policies: dict[str, Any] = {}
         self.model_loads = 0
         self.name = f"{socket.gethostname()}:{os.getpid()}"
+
+    def policy(self, path: str | Path) -> Any:
+        """The ONNX tracking policy at ``path`` (a :class:`robomotion.envs.Policy`), loaded on first use."""
+        if str(path) not in self._policies:
+            from robomotion.envs import Policy
+
+            self._policies[str(path)] = Policy(path)
+        return self._policies[str(path)]
 
     def model(self, name: str | None) -> Any:
         """The generator ``name`` (``None``: the default), loaded on first use."""
@@ -208,21 +216,29 @@ def _json_value(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else str(value)
 
 
-def play_api() -> Callable[..., Any]:
-    """:func:`robomotion.envs.play` (issue 11's policy runner), or :class:`PlayUnavailableError`."""
-    envs = importlib.import_module("robomotion.envs")
-    try:
-        return envs.play
-    except AttributeError:
-        raise PlayUnavailableError(
-            "the play step is not available in this build (it needs robomotion.envs.play, the policy runner "
-            "of `robomotion play`)"
-        ) from None
-
-
 def _play(state: RowState, options: dict, context: WorkerContext) -> None:
-    play_api()  # raises until the policy runner exists; the step is then wired here by name
-    raise PlayUnavailableError("the play step is not wired to robomotion.envs.play in this build")
+    from robomotion.envs import play
+
+    if state.robot is None:
+        raise FormatError("is a human motion; the play step needs a robot motion (add retarget to --steps)",
+                          state.task.motion)
+    folder = state.task.folder / "play"
+    result = play(
+        context.policy(options["policy"]), motion=state.robot, seconds=options.get("seconds"),
+        video=folder / "play.mp4" if options.get("video") else None, report=folder, progress=False,
+    )
+    state.result.update({
+        "play.survived": result.survived,
+        "play.fell_at_s": result.fell_at,
+        "play.termination": result.termination,
+        "play.seconds_played": result.seconds,
+        "play.mean_body_error_m": result.mean_body_error,
+        "play.max_body_error_m": result.max_body_error,
+        "play.saturated_fraction": result.saturated_fraction,
+        "play.torque_use_max": max(result.torque_use_max.values()),
+        "play.report_json": state.relative(folder / "report.json"),
+        "play.video": state.relative(Path(result.video)) if result.video else None,
+    })
 
 
 def _retarget_options() -> set[str]:
@@ -263,7 +279,7 @@ STEPS: dict[str, Step] = {
         Step("generate", _generate, lambda: set(GENERATE_OPTIONS), lambda state: state.task.prompt is not None),
         Step("retarget", _retarget, _retarget_options, lambda state: state.human is not None),
         Step("validate", _validate, _validate_options),
-        Step("play", _play, set),
+        Step("play", _play, lambda: set(PLAY_OPTIONS)),
     )
 }
 ORDER = tuple(STEPS)

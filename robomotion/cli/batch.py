@@ -5,10 +5,11 @@ Examples::
     robomotion batch prompts.csv --steps generate,retarget,validate --output out/
     robomotion batch clips.jsonl --steps retarget,validate --output out/ --workers 2
     robomotion batch clips.parquet --steps retarget,validate --output out/ --resume --ray auto
+    robomotion batch library.csv --steps validate,play --policy tracker.onnx --output out/
 
 Writes ``DIR/results.parquet``, ``DIR/results.jsonl``, ``DIR/summary.html`` and one folder per row
 under ``DIR/rows/``. Exit code 0 when every row ran without a FAIL verdict, 1 when any row failed
-validation or is an error row, 2 for an unusable manifest or bad options.
+validation, is an error row or its policy fell (play), 2 for an unusable manifest or bad options.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", choices=("html", "json"), default="html",
                         help="validation report per row: html (page and plots, default) or json only (faster)")
     parser.add_argument("--video", action="store_true", help="render each validation rollout video (slow)")
+    parser.add_argument("--policy", type=Path, metavar="ONNX",
+                        help="the play step's tracking policy for every row (a play.policy column overrides it)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -54,10 +57,11 @@ def run(args: argparse.Namespace) -> int:
     result = run_batch(
         args.manifest, args.output, args.steps, ray=args.ray, workers=args.workers, resume=args.resume,
         retries=args.retries, robot=args.robot, robot_format=args.robot_format, video=args.video, report=args.report,
+        options={"play": {"policy": str(args.policy.resolve())}} if args.policy else None,
         progress=not args.no_progress,
     )
     for line in result.lines():
         print(line)
     print(f"wrote {result.files['parquet']}, {result.files['jsonl'].name}, {result.files['html'].name}")
     counts = result.counts()
-    return 1 if counts.get("fail") or counts.get("error") else 0
+    return 1 if counts.get("fail") or counts.get("error") or result.falls else 0

@@ -116,7 +116,8 @@ def _worst(rows: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
         return (_SEVERITY.get(_outcome(row), 9), -(row.get("failures") or 0), -(row.get("warnings") or 0),
                 -(assist if isinstance(assist, int | float) and not math.isnan(assist) else 0.0), row["row"])
 
-    return sorted((r for r in rows if _outcome(r) in ("error", "fail", "warn")), key=score)[:count]
+    bad = [r for r in rows if _outcome(r) in ("error", "fail", "warn") or r.get("play.survived") is False]
+    return sorted(bad, key=score)[:count]
 
 
 def summary_html(result: BatchResult, worst: int = 25) -> str:
@@ -133,7 +134,9 @@ def summary_html(result: BatchResult, worst: int = 25) -> str:
     for row in _worst(rows, worst):
         outcome = _outcome(row)
         link = (f"<a href='{html.escape(row['report_html'])}'>report</a>" if row.get("report_html") else "")
-        reason = row.get("error") if outcome == "error" else row.get("worst_finding")
+        reason = row.get("error") if outcome == "error" else row.get("worst_finding") or ""
+        if row.get("play.survived") is False:
+            reason = f"policy fell at {row['play.fell_at_s']:.2f} s ({row['play.termination']}); {reason}"
         listed.append(
             f"<tr><td class='o' style='color:{_COLOURS.get(outcome, '#000')}'>{outcome}</td><td>{row['row']}</td>"
             f"<td>{html.escape(str(row['id']))}</td><td>{html.escape(str(row.get('input') or ''))[:120]}</td>"
@@ -161,7 +164,7 @@ td.o {{ font-weight: bold; text-transform: uppercase; }}
 figure {{ display: inline-block; margin: .5em; }} figcaption {{ font-size: .75em; }}
 </style></head><body>
 <h1>robomotion batch: {len(rows)} rows</h1>
-<p>{html.escape(result.lines()[-1])}</p>
+<p>{'<br>'.join(html.escape(line) for line in result.lines() if not line.startswith('ERROR'))}</p>
 <div class="bar">{bar}</div>
 <p>Full table: <a href="results.parquet">results.parquet</a>, <a href="results.jsonl">results.jsonl</a>.</p>
 <h2>Worst clips</h2>

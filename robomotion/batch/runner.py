@@ -62,18 +62,18 @@ class BatchResult:
         return dict(counts)
 
     def lines(self) -> list[str]:
-        """A printable summary: error rows, then totals."""
+        """A printable summary: error rows, totals, then policy falls (play step)."""
         out = [f"ERROR row {r['row']} ({r['id']}): {r['error']}" for r in self.rows if r["status"] == "error"]
         counts = self.counts()
         resumed = sum(1 for r in self.rows if r.get("resumed"))
-        played = [r["play.survived"] for r in self.rows if r.get("play.survived") is not None]
-        if played:
-            out.append(f"play: the policy fell in {played.count(False)} of {len(played)} rows")
         out.append(
             f"{len(self.rows)} rows in {self.seconds:.1f} s on {self.engine}: "
             + ", ".join(f"{counts[k]} {k}" for k in ("pass", "warn", "fail", "done", "error", "not run") if k in counts)
             + (f" ({resumed} resumed)" if resumed else "")
         )
+        played = [r["play.survived"] for r in self.rows if r.get("play.survived") is not None]
+        if played:
+            out.append(f"play: the policy fell in {played.count(False)} of {len(played)} rows")
         return out
 
 

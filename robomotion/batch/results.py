@@ -1,13 +1,14 @@
 """The batch's result table (``results.parquet``, ``results.jsonl``) and its HTML summary.
 
 One row per manifest row: ``row`` (0-based manifest position), ``id``, ``key`` (content hash),
-``kind`` (``prompt``/``motion``), ``input``, ``status`` (``done``, ``error`` or ``not run`` when
-the batch was interrupted), ``error`` and ``error_step``, output paths relative to the output
-folder (``human_file``, ``robot_file``, ``retarget_quality_file``, ``report_html``,
-``report_json``), ``verdict``, ``failures``, ``warnings``, ``worst_finding``, the numbers of every
-check (``retarget.<metric>``, ``validate.<check>.<metric>``, ``validate.<check>.status``),
-timings in seconds (``seconds.<step>``, ``seconds.total``), ``attempts``, ``resumed``, ``worker``
-and ``model_loads`` (generator loads of that worker so far).
+``kind`` (``prompt``/``motion``), ``input``, ``status`` (``done``, ``error``; ``pending`` in the
+tables rewritten while the batch runs; ``not run`` when the batch was interrupted), ``error`` and
+``error_step``, output paths relative to the output folder (``human_file``, ``robot_file``,
+``retarget_quality_file``, ``report_html``, ``report_json``), ``verdict``, ``failures``,
+``warnings``, ``worst_finding``, the numbers of every check (``retarget.<metric>``,
+``validate.<check>.<metric>``, ``validate.<check>.status``), timings in seconds (``seconds.<step>``,
+``seconds.total``), ``attempts``, ``resumed``, ``worker`` and ``model_loads`` (generator loads of
+that worker so far).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ DISTRIBUTIONS = (
 )
 
 _COLOURS = {"pass": "#2e7d32", "warn": "#ef8f00", "fail": "#c62828", "error": "#6a1b9a", "done": "#1565c0",
-            "not run": "#9e9e9e"}
-_SEVERITY = {"error": 0, "fail": 1, "warn": 2, "done": 3, "pass": 4, "not run": 5}
+            "pending": "#bdbdbd", "not run": "#9e9e9e"}
+_SEVERITY = {"error": 0, "fail": 1, "warn": 2, "done": 3, "pass": 4, "pending": 5, "not run": 6}
 
 
 def _uniform_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

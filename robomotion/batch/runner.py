@@ -32,6 +32,9 @@ __all__ = ["BatchResult", "run_and_store", "run_batch", "schedule"]
 
 RESULT_FILE = "result.json"
 
+#: Row outcomes in the order they are reported.
+OUTCOMES = ("pass", "warn", "fail", "done", "error", "pending", "not run")
+
 
 @dataclass
 class BatchResult:
@@ -68,7 +71,7 @@ class BatchResult:
         resumed = sum(1 for r in self.rows if r.get("resumed"))
         out.append(
             f"{len(self.rows)} rows in {self.seconds:.1f} s on {self.engine}: "
-            + ", ".join(f"{counts[k]} {k}" for k in ("pass", "warn", "fail", "done", "error", "not run") if k in counts)
+            + ", ".join(f"{counts[k]} {k}" for k in OUTCOMES if k in counts)
             + (f" ({resumed} resumed)" if resumed else "")
         )
         played = [r["play.survived"] for r in self.rows if r.get("play.survived") is not None]
@@ -160,6 +163,7 @@ def run_batch(
     video: bool = False,
     report: str = "html",
     options: dict[str, dict[str, Any]] | None = None,
+    checkpoint: float | None = 60.0,
     progress: bool = True,
 ) -> BatchResult:
     """Run every row of ``manifest`` through ``steps`` and write the results under ``output``.
@@ -177,6 +181,9 @@ def run_batch(
         video: render each validation rollout video (slow; off by default).
         report: ``"html"`` full validation reports (page and plots), ``"json"`` only ``report.json``.
         options: per-step options for every row (a row's own win), e.g. ``{"play": {"policy": path}}``.
+        checkpoint: rewrite the tables and the summary at most every this many seconds while rows
+            finish (rows still to run: status ``pending``), so a long run can be looked at; ``None``:
+            only at the end.
         progress: show a progress bar with rate and ETA.
 
     Raises:
@@ -225,6 +232,7 @@ def run_batch(
     bar = tqdm(total=len(table), initial=finished + sum(isinstance(r, BadRow) for r in rows), unit="row",
                desc="batch", disable=not progress, smoothing=0.1)
     engine_name = "no engine (nothing left to run)"
+    written = time.perf_counter()
     try:
         if pending:
             bar.set_description(f"batch (starting {'Ray' if ray else 'workers'})")
@@ -245,6 +253,12 @@ def run_batch(
                 verdicts["error" if result["status"] == "error" else result.get("verdict") or "done"] += 1
                 bar.set_postfix(verdicts, refresh=False)
                 bar.update(len(by_key[key]))
+                nonlocal written
+                if checkpoint is not None and time.perf_counter() - written >= checkpoint:
+                    snapshot = [{**entry, "status": entry.get("status", "pending")} for entry in table]
+                    write_results(BatchResult(snapshot, engine=engine_name, seconds=time.perf_counter() - start),
+                                  output)
+                    written = time.perf_counter()
 
             try:
                 schedule(engine, pending, run_and_store, retries, on_result)

@@ -47,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--video", action="store_true", help="render each validation rollout video (slow)")
     parser.add_argument("--policy", type=Path, metavar="ONNX",
                         help="the play step's tracking policy for every row (a play.policy column overrides it)")
+    parser.add_argument("--checkpoint", type=float, default=60.0, metavar="SECONDS",
+                        help="rewrite the tables and summary at most this often while rows finish (default 60)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         args.manifest, args.output, args.steps, ray=args.ray, workers=args.workers, resume=args.resume,
         retries=args.retries, robot=args.robot, robot_format=args.robot_format, video=args.video, report=args.report,
         options={"play": {"policy": str(args.policy.resolve())}} if args.policy else None,
+        checkpoint=args.checkpoint,
         progress=not args.no_progress,
     )
     for line in result.lines():

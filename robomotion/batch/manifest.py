@@ -121,6 +121,16 @@ def row_key(task: RowTask, file_hashes: dict[str, str], version: str) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+def _package_version() -> str:
+    """robomotion's installed version (part of every row key: a new release recomputes rows)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("robomotion")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -259,8 +269,6 @@ def read_manifest(
     Raises:
         FormatError: the manifest cannot be read or has no rows.
     """
-    from robomotion import __version__
-
     path = Path(path)
     check_options(defaults or {})
     records = read_records(path)
@@ -274,7 +282,7 @@ def read_manifest(
             rows.append(BadRow(index, f"row{index}", record))
             continue
         try:
-            rows.append(_parse(index, record, path.parent.resolve(), settings, __version__))
+            rows.append(_parse(index, record, path.parent.resolve(), settings, _package_version()))
         except FormatError as exc:
             given = next((record[k] for k in ("prompt", "motion") if record.get(k) is not None), None)
             rows.append(BadRow(index, str(record.get("id") or f"row{index}"), str(exc),

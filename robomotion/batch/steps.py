@@ -119,7 +119,7 @@ class WorkerContext:
     def policy(self, path: str | Path) -> Any:
         """The ONNX tracking policy at ``path`` (a :class:`robomotion.envs.Policy`), loaded on first use."""
         if str(path) not in self._policies:
-            from robomotion.envs import Policy
+            from robomotion.envs.tracking.policy import Policy
 
             self._policies[str(path)] = Policy(path)
         return self._policies[str(path)]
@@ -127,13 +127,13 @@ class WorkerContext:
     def model(self, name: str | None) -> Any:
         """The generator ``name`` (``None``: the default), loaded on first use."""
         if name not in self._models:
-            import robomotion
+            from robomotion.generators import load_model
 
             if self.single_thread:
                 import torch
 
                 torch.set_num_threads(1)
-            self._models[name] = robomotion.load_model(name)
+            self._models[name] = load_model(name)
             self.model_loads += 1
         return self._models[name]
 
@@ -184,7 +184,7 @@ def _retarget(state: RowState, options: dict, context: WorkerContext) -> None:
 
 
 def _validate(state: RowState, options: dict, context: WorkerContext) -> None:
-    from robomotion.envs import ValidationConfig, validate
+    from robomotion.envs.validation import ValidationConfig, validate
 
     if state.robot is None:
         raise FormatError("is a human motion; validation needs a robot motion (add retarget to --steps)",
@@ -217,7 +217,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _play(state: RowState, options: dict, context: WorkerContext) -> None:
-    from robomotion.envs import play
+    from robomotion.envs.tracking.play import play
 
     if state.robot is None:
         raise FormatError("is a human motion; the play step needs a robot motion (add retarget to --steps)",
@@ -248,7 +248,7 @@ def _retarget_options() -> set[str]:
 
 
 def _validate_options() -> set[str]:
-    from robomotion.envs import ValidationConfig
+    from robomotion.envs.validation import ValidationConfig
 
     return {f.name for f in fields(ValidationConfig)}
 

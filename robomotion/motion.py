@@ -28,7 +28,12 @@ from robomotion.rotations import (
 )
 from robomotion.skeleton import Skeleton
 
-__all__ = ["HumanMotion", "RobotMotion", "FOOT_CONTACT_ROLES", "resample_times"]
+__all__ = ["HumanMotion", "RobotMotion", "FOOT_CONTACT_ROLES", "MAX_FPS", "MAX_FRAMES", "resample_times"]
+
+#: Highest frame rate (frames per second) a motion may have: motion capture runs at 30-480 fps.
+MAX_FPS = 10_000.0
+#: Most frames a motion may have (about 4.6 hours at 30 fps); bounds memory for forged files and flags.
+MAX_FRAMES = 500_000
 
 #: Order of the 4 foot-contact channels, as in Kimodo: left heel, left toe, right heel, right toe.
 FOOT_CONTACT_ROLES = ("left_ankle", "left_toe", "right_ankle", "right_toe")
@@ -50,6 +55,8 @@ def _check_fps(fps: float) -> float:
     fps = float(fps)
     if not np.isfinite(fps) or fps <= 0:
         raise FormatError(f"fps must be a positive number, got {fps}", field="fps")
+    if fps > MAX_FPS:
+        raise FormatError(f"fps must be at most {MAX_FPS:g}, got {fps:g}", field="fps")
     return fps
 
 
@@ -61,6 +68,12 @@ def resample_times(num_frames: int, fps: float, new_fps: float) -> np.ndarray:
     """
     duration = (num_frames - 1) / fps
     count = int(np.floor(duration * new_fps + 1e-9)) + 1
+    if count > MAX_FRAMES:
+        raise FormatError(
+            f"resampling {num_frames} frames from {fps:g} to {new_fps:g} fps gives {count} frames, more than "
+            f"{MAX_FRAMES}",
+            field="fps",
+        )
     return np.arange(count) * (fps / new_fps)
 
 

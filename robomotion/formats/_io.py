@@ -8,14 +8,20 @@ needs Python objects, and unpickling untrusted files can run code.
 from __future__ import annotations
 
 import contextlib
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from robomotion.errors import FormatError
+from robomotion.motion import MAX_FPS, MAX_FRAMES
 
 __all__ = [
+    "MAX_FPS",
+    "MAX_FRAMES",
+    "MAX_NPZ_BYTES",
+    "check_npz_sizes",
     "load_npz",
     "npz_keys",
     "read_first_line",
@@ -28,6 +34,13 @@ __all__ = [
     "parse_csv_rows",
     "errors_name",
 ]
+
+
+#: Largest total size (bytes) the arrays of one ``.npz`` may declare. A motion file is megabytes;
+#: a few hundred compressed kilobytes can declare gigabytes (a "zip bomb"), so sizes are checked
+#: from the array headers before anything is decompressed. 1 GiB holds about an hour of a
+#: 77-joint Kimodo motion at 30 fps.
+MAX_NPZ_BYTES = 1 << 30
 
 
 @contextlib.contextmanager
@@ -71,14 +84,71 @@ def npz_keys(path: str | Path) -> list[str]:
         ) from None
 
 
+def _declared_sizes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every ``.npy`` member, read from the array headers (nothing decompressed)."""
+    declared: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member, max_header_size=10_000)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member, max_header_size=10_000)
+            declared[info.filename[: -len(".npy")]] = (tuple(shape), dtype)
+    return declared
+
+
+def check_npz_sizes(path: str | Path) -> None:
+    """Refuse an ``.npz`` whose arrays declare more than :data:`MAX_NPZ_BYTES` or :data:`MAX_FRAMES`.
+
+    Raises:
+        FormatError: naming the largest array and its declared shape.
+    """
+    path = Path(path)
+    try:
+        declared = _declared_sizes(path)
+    except Exception as exc:  # BadZipFile, a corrupt .npy header, EOFError, zlib.error ...
+        raise FormatError(
+            f"is not a readable .npz archive (truncated or corrupt: {type(exc).__name__}: {exc})", path
+        ) from None
+    total = 0
+    for key, (shape, dtype) in declared.items():
+        if dtype.hasobject:
+            continue  # refused as pickled objects when loaded
+        elements = int(np.prod(shape, dtype=object))  # Python ints: a forged shape must not overflow
+        size = elements * dtype.itemsize
+        total += size
+        if size > MAX_NPZ_BYTES or total > MAX_NPZ_BYTES:
+            raise FormatError(
+                f"declares {total / 2**30:.1f} GiB of arrays (array shape {shape}, {dtype}), more than the "
+                f"{MAX_NPZ_BYTES / 2**30:.0f} GiB limit for a motion file (robomotion.formats._io.MAX_NPZ_BYTES)",
+                path,
+                field=key,
+            )
+        if len(shape) >= 2 and max(shape[:2]) > MAX_FRAMES:
+            raise FormatError(
+                f"declares shape {shape}: more than {MAX_FRAMES} frames (robomotion.formats._io.MAX_FRAMES)",
+                path,
+                field=key,
+            )
+
+
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` archive, read eagerly and without unpickling.
 
+    Declared sizes are checked first (:func:`check_npz_sizes`), so a small file that would
+    decompress to gigabytes is refused before any memory is used.
+
     Raises:
-        FormatError: the file is missing, not a zip archive, truncated, or holds pickled objects.
+        FormatError: the file is missing, not a zip archive, truncated, too large once
+            decompressed, or holds pickled objects.
     """
     path = Path(path)
     _check_npz_header(path)
+    check_npz_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
@@ -120,8 +190,14 @@ def float_array(data: dict[str, np.ndarray], key: str, shape: tuple[int | None, 
     return value
 
 
-def scalar(data: dict[str, np.ndarray], key: str, path: str | Path, default: float | None = None) -> float:
-    """A positive finite number stored as a 0-d or 1-element array (``default`` when absent)."""
+def scalar(
+    data: dict[str, np.ndarray],
+    key: str,
+    path: str | Path,
+    default: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    """A positive finite number (at most ``maximum``) stored as a 0-d or 1-element array (``default`` when absent)."""
     if key not in data:
         if default is None:
             raise FormatError("missing", path, field=key)
@@ -132,6 +208,9 @@ def scalar(data: dict[str, np.ndarray], key: str, path: str | Path, default: flo
     number = float(value.reshape(()))
     if not np.isfinite(number) or number <= 0:
         raise FormatError(f"expected a positive number, got {number}", path, field=key)
+    maximum = MAX_FPS if maximum is None and key in ("fps", "mocap_frame_rate", "mocap_framerate") else maximum
+    if maximum is not None and number > maximum:
+        raise FormatError(f"expected at most {maximum:g}, got {number:g}", path, field=key)
     return number
 
 

@@ -39,12 +39,17 @@ MAX_FRAMES = 500_000
 FOOT_CONTACT_ROLES = ("left_ankle", "left_toe", "right_ankle", "right_toe")
 
 
+def shape_text(shape: tuple[int | None, ...]) -> str:
+    """An expected shape for messages: free sizes named T (frames), J (joints), then K: ``(T, J, 3, 3)``."""
+    names = iter("TJK")
+    return "(" + ", ".join(next(names, "N") if s is None else str(s) for s in shape) + ")"
+
+
 def _check_array(value: Any, shape: tuple, name: str) -> np.ndarray:
     """Validate a float array: rank, fixed sizes (None = any) and finiteness."""
     array = np.asarray(value, dtype=np.float64)
     if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape)):
-        pretty = "(" + ", ".join("T" if s is None else str(s) for s in shape) + ")"
-        raise FormatError(f"expected shape {pretty}, got {array.shape}", field=name)
+        raise FormatError(f"expected shape {shape_text(shape)}, got {array.shape}", field=name)
     if not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise FormatError(f"contains NaN or inf (first at index {tuple(int(i) for i in bad)})", field=name)

@@ -232,3 +232,57 @@ def test_temporary_files_of_killed_writers_are_removed_on_the_next_write(tmp_pat
     write_text(tmp_path / "out.json", json.dumps({"ok": True}))
     assert not stale.exists() and live.exists() and other.exists()
     assert json.loads((tmp_path / "out.json").read_text()) == {"ok": True}
+
+
+# ---------------------------------------------------------------------- JSON in and out
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[" * 5000 + "]" * 5000, "nested 5000 levels"),
+        ('[{"type": "root2d", "frame_indices": [0], "smooth_root_2d": [[1e999, 0]]}]', "too large"),
+        ('[{"type": "root2d", "frame_indices": [' + "9" * 5000 + '], "smooth_root_2d": [[0, 0]]}]', "digits"),
+        ('[{"type": "root2d", "frame_indices": [0], "smooth_root_2d": [[NaN, 0]]}]', "NaN"),
+        ('[{"type": "root2d", "frame_indices": [' + "9" * 30 + '], "smooth_root_2d": [[0, 0]]}]', "frame"),
+    ],
+)
+def test_hostile_constraints_json_is_a_format_error(tmp_path, text, words) -> None:
+    from robomotion.generators.constraints import load_constraints
+
+    path = tmp_path / "c.json"
+    path.write_text(text)
+    with pytest.raises(FormatError, match=words) as info:
+        load_constraints(path)
+    assert str(path) in str(info.value)
+
+
+def test_constraint_frames_past_the_clip_end_are_refused(tmp_path, capsys) -> None:
+    path = tmp_path / "late.json"
+    path.write_text(json.dumps([{"type": "root2d", "frame_indices": [0, 400], "smooth_root_2d": [[0, 0], [1, 1]]}]))
+    code, _, err = _run(["generate", "a person walks", "--duration", "3", "--constraints", str(path),
+                         "--output", str(tmp_path / "o")], capsys)
+    _one_line_error(code, err)
+    assert "frame 400 is past the end of the 90-frame timeline" in err and "[0].frame_indices" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late.json"]
+
+
+def test_report_json_is_strict_json_with_null_for_nan(tmp_path) -> None:
+    from robomotion.jsonio import dumps
+
+    text = dumps({"a": float("nan"), "b": [np.float32(np.inf), 1.5], "c": np.arange(2), "d": Path("x")})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in JSON")) == {
+        "a": None, "b": [None, 1.5], "c": [0, 1], "d": "x"
+    }
+
+
+def test_validate_report_pointing_at_a_file_is_a_one_line_error(csv_file, tmp_path, capsys) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    code, _, err = _run(["validate", str(csv_file), "--report", str(taken)], capsys)
+    _one_line_error(code, err)
+    assert "--report" in err and taken.read_text() == "mine"
+
+
+def test_retarget_error_goes_to_stderr_naming_the_file_once(tmp_path, capsys) -> None:
+    code, out, err = _run(["retarget", str(_bvh(tmp_path, "-2")), "-o", str(tmp_path / "o.csv")], capsys)
+    _one_line_error(code, err)
+    assert out == "" and err.count("bad.bvh") == 1

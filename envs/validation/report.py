@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from robomotion.envs.validation.checks_rollout import sustained_assistance
 
 from robomotion.atomic import atomic_open, write_text
+from robomotion.jsonio import dumps
 from robomotion.motion import RobotMotion
 
 if TYPE_CHECKING:
@@ -244,7 +245,7 @@ def write_report(
     files["html"] = write_text(directory / "report.html", _html(report, images, files.get("video")))
     files["json"] = directory / "report.json"
     report.files = files
-    write_text(files["json"], json.dumps(report.to_dict(), indent=2, default=_json_default) + "\n")
+    write_text(files["json"], dumps(report.to_dict(), indent=2, default=_json_default) + "\n")  # NaN -> null
     return files
 
 

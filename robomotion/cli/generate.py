@@ -6,8 +6,9 @@ Behaves like Kimodo's ``kimodo_gen``:
   all segments or one per segment (seconds; frames = int(d * 30));
 * ``--input_folder DIR`` reads ``DIR/meta.json`` (``text``/``texts``, ``duration``/``durations``,
   ``num_samples``, ``seed``, ``diffusion_steps``, ``cfg``) and ``DIR/constraints.json``;
-  meta values win over ``--num_samples``/``--seed``/``--diffusion_steps``, CFG flags win over
-  meta, ``--constraints`` wins over the folder's file;
+  flags given on the command line win over meta values (``--num_samples``, ``--seed``,
+  ``--diffusion_steps``, ``--duration``, the CFG flags), ``--constraints`` wins over the
+  folder's file; a meta value of the wrong type is an error naming the field;
 * outputs: one sample -> files at the stem (``STEM.npz`` Kimodo NPZ, ``STEM_amass.npz`` for
   SMPL-X skeletons, ``STEM.bvh`` with ``--bvh``, ``STEM.csv`` for G1 models); several samples
   -> a folder ``STEM/`` with ``STEM_00.npz``, ``STEM_01.npz`` ... (``amass_00.npz`` ...). A
@@ -21,12 +22,14 @@ Behaves like Kimodo's ``kimodo_gen``:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from robomotion.config import add_config_argument, config_from_args
 from robomotion.errors import FormatError, RobomotionError
+from robomotion.jsonio import read_json
 
 __all__ = ["register", "run"]
 
@@ -71,14 +74,35 @@ def _read_input_folder(folder: Path) -> tuple[dict, Path | None]:
     meta_path = folder / "meta.json"
     if not meta_path.is_file():
         raise FormatError("missing meta.json (expected in --input_folder)", meta_path)
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"not valid JSON ({exc})", meta_path) from None
+    meta = read_json(meta_path, "meta.json")
     if not isinstance(meta, dict):
         raise FormatError("meta.json must be a JSON object", meta_path)
     constraints = folder / "constraints.json"
     return meta, constraints if constraints.is_file() else None
+
+
+def _as_list(value: object) -> list:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _meta_number(meta_path: Path | None, key: str, value: object, kind: type) -> int | float:
+    """``value`` of meta.json's ``key`` as an ``int`` or finite ``float``; a FormatError naming the field otherwise."""
+    expected = "an integer" if kind is int else "a number"
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        valid = valid and float(value).is_integer()
+    if not valid or not np.isfinite(float(value)) or abs(float(value)) > 2**63:
+        raise FormatError(f"expected {expected}, got {value!r}", meta_path, field=key)
+    return kind(value)
+
+
+def _flag_or_meta(flag: int | None, meta: dict, meta_path: Path | None, key: str, default: int | None = None) -> int | None:
+    """A command-line flag's value when given (flags win), else meta.json's ``key``, else ``default``."""
+    if flag is not None:
+        return flag
+    if key in meta and meta[key] is not None:
+        return int(_meta_number(meta_path, key, meta[key], int))
+    return default
 
 
 def _with_extension(stem: str, extension: str) -> Path:
@@ -105,31 +129,40 @@ def run(args: argparse.Namespace) -> int:
     if args.config is not None and not args.robot:
         print(f"note: {args.config} configures the retarget and validation stages (--robot only)", file=sys.stderr)
     meta: dict = {}
+    meta_path = None
     constraints_path = args.constraints
     if args.input_folder:
+        meta_path = Path(args.input_folder) / "meta.json"
         meta, folder_constraints = _read_input_folder(Path(args.input_folder))
         constraints_path = constraints_path or folder_constraints
     if args.prompt:
         prompts = split_prompt(args.prompt)
     elif "texts" in meta or "text" in meta:
-        prompts = list(meta["texts"]) if "texts" in meta else [meta["text"]]
+        key = "texts" if "texts" in meta else "text"
+        prompts = _as_list(meta[key])
+        if not all(isinstance(p, str) for p in prompts):
+            raise FormatError(f"expected a string or a list of strings, got {meta[key]!r}", meta_path, field=key)
     else:
         raise RobomotionError("give a PROMPT or an --input_folder with meta.json")
     if not prompts:
         raise RobomotionError("the prompt is empty")
     durations = _parse_durations(args.duration)
     if durations is None and ("durations" in meta or "duration" in meta):
-        durations = [float(d) for d in (meta["durations"] if "durations" in meta else [meta["duration"]])]
-    num_samples = int(meta.get("num_samples", args.num_samples or 1))
-    seed = meta.get("seed", args.seed)
-    steps = meta.get("diffusion_steps", args.diffusion_steps)
+        key = "durations" if "durations" in meta else "duration"
+        durations = [_meta_number(meta_path, key, d, float) for d in _as_list(meta[key])]
+    num_samples = _flag_or_meta(args.num_samples, meta, meta_path, "num_samples", default=1)
+    seed = _flag_or_meta(args.seed, meta, meta_path, "seed")
+    steps = _flag_or_meta(args.diffusion_steps, meta, meta_path, "diffusion_steps")
     cfg_type, cfg_weight = args.cfg_type, args.cfg_weight
     if cfg_type is None and cfg_weight is None and isinstance(meta.get("cfg"), dict):
         cfg = meta["cfg"]
         if cfg.get("enabled", True) is False:
             cfg_type = "nocfg"
         else:
-            cfg_type, cfg_weight = "separated", [float(cfg.get("text_weight", 2.0)), float(cfg.get("constraint_weight", 2.0))]
+            cfg_type = "separated"
+            cfg_weight = [
+                _meta_number(meta_path, f"cfg.{key}", cfg.get(key, 2.0), float) for key in ("text_weight", "constraint_weight")
+            ]
 
     model = load_model(args.model)
     motions = model(

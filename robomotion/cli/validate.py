@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from robomotion.formats import load_motion
     from robomotion.motion import RobotMotion
 
+    if args.report is not None and args.report.exists() and not args.report.is_dir():
+        raise FormatError("is a file; --report takes a folder to write the report into", args.report, "--report")
     config = config_from_args(args, ValidationConfig)
     motion = load_motion(args.motion)
     if not isinstance(motion, RobotMotion):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from robomotion.errors import FormatError
-from robomotion.motion import MAX_FPS, MAX_FRAMES
+from robomotion.motion import MAX_FPS, MAX_FRAMES, shape_text
 
 __all__ = [
     "MAX_FPS",
@@ -179,8 +179,7 @@ def float_array(data: dict[str, np.ndarray], key: str, shape: tuple[int | None, 
     if value.dtype.kind not in "fiub":
         raise FormatError(f"expected numbers, got dtype {value.dtype}", path, field=key)
     if value.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, value.shape)):
-        pretty = "(" + ", ".join("T" if s is None else str(s) for s in shape) + ")"
-        raise FormatError(f"expected shape {pretty}, got {value.shape}", path, field=key)
+        raise FormatError(f"expected shape {shape_text(shape)}, got {value.shape}", path, field=key)
     if value.ndim and value.shape[0] == 0:
         raise FormatError("has zero frames", path, field=key)
     value = value.astype(np.float64)

@@ -39,13 +39,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "generate",
         help="text -> motion (Kimodo NPZ / AMASS / BVH; --robot g1: G1 CSV + BeyondMimic NPZ + validation)",
         description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _list_models_in_help(parser)
     parser.add_argument("prompt", nargs="?", help='text; split on "." into consecutive segments')
-    parser.add_argument("--model", default=None, help="generator name (default robomotion-small; see list below)")
+    parser.add_argument("--model", default=None, help="generator name (default robomotion-small; see the list below)")
     parser.add_argument("--duration", nargs="+", default=None, help='seconds, one for all or one per segment, e.g. "5 4"')
     parser.add_argument("--num_samples", type=int, default=None, help="samples (default 1)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same motions)")
-    parser.add_argument("--constraints", default=None, help="Kimodo constraints JSON")
+    parser.add_argument(
+        "--constraints", default=None, help="Kimodo constraints JSON (examples and axes: see below)"
+    )
     parser.add_argument("--input_folder", default=None, help="folder with meta.json [and constraints.json]")
     parser.add_argument("--cfg_type", choices=("nocfg", "regular", "separated"), default=None)
     parser.add_argument("--cfg_weight", type=float, nargs="+", default=None, help="1 weight (regular) or 2 (separated)")
@@ -58,6 +62,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-video", dest="video", action="store_false", help="validation report without video")
     add_config_argument(parser, "PipelineConfig (sections 'retarget' and 'validation', used with --robot)")
     parser.set_defaults(func=run)
+
+
+CONSTRAINTS_HELP = (
+    "constraints: a Kimodo JSON array of {type, frame_indices, ...}; frames at 30 fps over the whole clip,\n"
+    "  Kimodo axes (y up, +z forward, +x left), metres and radians. Examples (root path, waypoints,\n"
+    "  keyframes, end-effectors) with the axis order and units: examples/constraints/ in the repository,\n"
+    "  https://github.com/robomotion/robomotion/tree/main/examples/constraints"
+)
+
+
+def _list_models_in_help(parser: argparse.ArgumentParser) -> None:
+    """Make ``--help`` end with the model list and the constraints pointer.
+
+    The list comes from the generator registry (plug-ins included), which is only imported when
+    help is asked for, so other sub-commands stay fast.
+    """
+    format_help = parser.format_help
+
+    def format_help_with_models() -> str:
+        from robomotion.generators import DEFAULT_MODEL, list_models
+
+        models = ", ".join(f"{name} (default)" if name == DEFAULT_MODEL else name for name in list_models())
+        parser.epilog = (
+            f"models: {models}.\n  kimodo-* need NVIDIA's kimodo package and checkpoints; plug-ins add more.\n\n"
+            f"{CONSTRAINTS_HELP}"
+        )
+        return format_help()
+
+    parser.format_help = format_help_with_models  # type: ignore[method-assign]
 
 
 def _parse_durations(values: list[str] | None) -> list[float] | None:

@@ -286,3 +286,30 @@ def test_retarget_error_goes_to_stderr_naming_the_file_once(tmp_path, capsys) ->
     code, out, err = _run(["retarget", str(_bvh(tmp_path, "-2")), "-o", str(tmp_path / "o.csv")], capsys)
     _one_line_error(code, err)
     assert out == "" and err.count("bad.bvh") == 1
+
+
+# ---------------------------------------------------------------------- a skipped video is said out loud
+def test_a_skipped_video_is_said_on_the_console_with_the_reason(tmp_path, capsys, monkeypatch) -> None:
+    import mujoco
+
+    from robomotion.envs.validation import report as report_module
+
+    def no_gl(*args, **kwargs):
+        raise mujoco.FatalError("an OpenGL platform library has not been loaded into this process")
+
+    monkeypatch.setattr(report_module, "_render_rollout", no_gl)
+    monkeypatch.setenv("MUJOCO_GL", "egl")
+    path = save_motion(robot_motion(frames=30), tmp_path / "stand.csv")
+    code = main(["validate", str(path), "--report", str(tmp_path / "report"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code in (0, 1)
+    assert "robomotion validate: note: rollout video skipped" in err and "MUJOCO_GL=egl could not create" in err
+    assert (tmp_path / "report" / "report.html").is_file() and not (tmp_path / "report" / "rollout.mp4").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="EGL is chosen on Linux only")
+def test_importing_robomotion_picks_egl_on_a_headless_machine() -> None:
+    environ = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MUJOCO_GL")}
+    code = "import os, robomotion; print(os.environ.get('MUJOCO_GL'))"
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "egl"

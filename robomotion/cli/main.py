@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 import traceback
@@ -65,11 +66,26 @@ def _silence_stdout() -> None:
         pass
 
 
+def _print_library_notes(prefix: str) -> None:
+    """Show the library's warnings (logger ``robomotion``, e.g. a skipped video) as ``PREFIX: note: ...`` lines."""
+    logger = logging.getLogger("robomotion")
+    if not any(getattr(h, "robomotion_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.robomotion_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    for handler in logger.handlers:
+        if getattr(handler, "robomotion_cli", False):
+            handler.setFormatter(logging.Formatter(f"{prefix}: note: %(message)s"))
+            handler.setStream(sys.stderr)  # pytest's capsys swaps sys.stderr per test
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     use_egl_when_headless()
     parser = build_parser()
     args = parser.parse_args(argv)
     prefix = f"robomotion {args.command}"
+    _print_library_notes(prefix)
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()

@@ -66,18 +66,22 @@ def _silence_stdout() -> None:
         pass
 
 
+class _NoteHandler(logging.Handler):
+    """Prints log records as ``PREFIX: note: message`` on the current ``sys.stderr``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr)
+
+
 def _print_library_notes(prefix: str) -> None:
     """Show the library's warnings (logger ``robomotion``, e.g. a skipped video) as ``PREFIX: note: ...`` lines."""
     logger = logging.getLogger("robomotion")
-    if not any(getattr(h, "robomotion_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.robomotion_cli = True  # type: ignore[attr-defined]
+    handler = next((h for h in logger.handlers if isinstance(h, _NoteHandler)), None)
+    if handler is None:
+        handler = _NoteHandler(logging.INFO)
         logger.addHandler(handler)
         logger.propagate = False
-    for handler in logger.handlers:
-        if getattr(handler, "robomotion_cli", False):
-            handler.setFormatter(logging.Formatter(f"{prefix}: note: %(message)s"))
-            handler.setStream(sys.stderr)  # pytest's capsys swaps sys.stderr per test
+    handler.setFormatter(logging.Formatter(f"{prefix}: note: %(message)s"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -98,8 +98,17 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
 
 
 def save_npz(path: str | Path, compressed: bool = False, **arrays: np.ndarray) -> Path:
-    """Write ``arrays`` to ``path`` as an ``.npz`` atomically (``numpy.savez`` layout)."""
+    """Write ``arrays`` to ``path`` as an ``.npz`` atomically (``numpy.savez`` layout).
+
+    Raises:
+        FormatError: a float array holds NaN or inf (every reader refuses those, so the file
+            would not read back; e.g. velocities of a motion with absurdly large positions).
+    """
     path = Path(path)
+    for key, value in arrays.items():
+        value = np.asarray(value)
+        if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+            raise FormatError("would hold NaN or inf (are the motion's values absurdly large?)", path, field=key)
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as handle:
             (np.savez_compressed if compressed else np.savez)(handle, **arrays)

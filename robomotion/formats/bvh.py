@@ -183,6 +183,8 @@ def _parse_hierarchy(tokens: list[str], path: Path) -> list[BvhJoint]:
             need(2)
             if not stack or joints[stack[-1]].end_site:
                 raise FormatError("CHANNELS outside a joint", path, field="CHANNELS")
+            if joints[stack[-1]].channels:
+                raise FormatError(f"joint '{joints[stack[-1]].name}' has two CHANNELS lines", path, field="CHANNELS")
             count = _channel_count(tokens[i + 1], joints[stack[-1]].name, path)
             need(2 + count)
             names = tokens[i + 2 : i + 2 + count]

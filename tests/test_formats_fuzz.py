@@ -184,37 +184,20 @@ def _fuzz_npz(kind: str, damage: dict) -> None:
         _check(source, folder)
 
 
+def _fuzz(kind: str, data: st.DataObject) -> None:
+    if kind in TEXT_KINDS:
+        _fuzz_text(kind, data.draw(text_damage(), label="damage"))
+    else:
+        _fuzz_npz(kind, data.draw(npz_damage(), label="damage"))
+
+
 FAST = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 THOROUGH = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+every_kind = pytest.mark.parametrize("kind", list(SAMPLES))
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGALRM to detect hangs")
 
-
-@pytest.mark.parametrize("kind", TEXT_KINDS)
-@FAST
-@given(damage=text_damage())
-def test_damaged_text_files_give_a_clean_error_or_a_motion(kind: str, damage) -> None:
-    _fuzz_text(kind, damage)
-
-
-@pytest.mark.parametrize("kind", NPZ_KINDS)
-@FAST
-@given(damage=npz_damage())
-def test_damaged_npz_files_give_a_clean_error_or_a_motion(kind: str, damage) -> None:
-    _fuzz_npz(kind, damage)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", TEXT_KINDS)
-@THOROUGH
-@given(damage=text_damage())
-def test_many_damaged_text_files(kind: str, damage) -> None:
-    _fuzz_text(kind, damage)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", NPZ_KINDS)
-@THOROUGH
-@given(damage=npz_damage())
-def test_many_damaged_npz_files(kind: str, damage) -> None:
-    _fuzz_npz(kind, damage)
+#: A few damaged files of every input kind (the default run).
+test_damaged_files_give_a_clean_error_or_a_motion = every_kind(FAST(given(data=st.data())(_fuzz)))
+#: Many more (``-m slow``).
+test_many_damaged_files = pytest.mark.slow(every_kind(THOROUGH(given(data=st.data())(_fuzz))))

@@ -313,3 +313,24 @@ def test_importing_robomotion_picks_egl_on_a_headless_machine() -> None:
     code = "import os, robomotion; print(os.environ.get('MUJOCO_GL'))"
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "egl"
+
+
+# ---------------------------------------------------------------------- found by the fuzz test
+def test_bvh_joint_with_two_channels_lines_is_refused(tmp_path) -> None:
+    path = _bvh(tmp_path, "6")
+    text = path.read_text()
+    line = "  CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation\n"
+    path.write_text(text.replace(line, line * 2))
+    with pytest.raises(FormatError, match="two CHANNELS lines"):
+        load_motion(path)
+
+
+def test_absurd_positions_do_not_write_an_unreadable_npz(tmp_path) -> None:
+    motion = robot_motion()
+    path = save_motion(motion, tmp_path / "g1.csv")
+    lines = path.read_text().splitlines()
+    lines[0] = ",".join(["-1e300", *lines[0].split(",")[1:]])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatError, match="NaN or inf"):
+        save_motion(load_motion(path), tmp_path / "g1_bm.npz", format="beyondmimic-npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g1.csv"]

@@ -192,7 +192,7 @@ def _fuzz(kind: str, data: st.DataObject) -> None:
 
 
 FAST = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
-THOROUGH = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 every_kind = pytest.mark.parametrize("kind", list(SAMPLES))
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGALRM to detect hangs")

@@ -34,16 +34,24 @@ EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2,
 ISSUES_URL = "https://github.com/robomotion/robomotion/issues"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from robomotion import __version__
+def _version() -> str:
+    """The installed package's version (the CLI may not import the ``robomotion`` facade)."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("robomotion")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="robomotion",
         description="Text to Unitree G1 motion: generate, retarget, validate, convert, render, play policies.",
         epilog="Exit codes: 0 ok, 1 a check failed (a validation verdict of fail, a fall in play), 2 bad input or "
         "usage, 3 internal error.",
     )
-    parser.add_argument("--version", action="version", version=f"robomotion {__version__}")
+    parser.add_argument("--version", action="version", version=f"robomotion {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         importlib.import_module(f"robomotion.cli.{name}").register(subparsers)
@@ -112,11 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say where to report it instead of a bare traceback
         if os.environ.get("ROBOMOTION_DEBUG"):
             traceback.print_exc()
-        from robomotion import __version__
-
         print(
             f"{prefix}: internal error: {type(exc).__name__}: {exc}\n"
-            f"This is a bug in robomotion {__version__}. Please report it at {ISSUES_URL} with the command you "
+            f"This is a bug in robomotion {_version()}. Please report it at {ISSUES_URL} with the command you "
             f"ran{'' if os.environ.get('ROBOMOTION_DEBUG') else ' and the traceback (rerun with ROBOMOTION_DEBUG=1)'}.",
             file=sys.stderr,
         )

@@ -67,12 +67,16 @@ def test_snippet_compiles_and_its_imports_resolve(index: int) -> None:
 
 def _table_calls() -> list[str]:
     """Dotted names called in the README's "in Python" column, e.g. ``robomotion.retarget.retarget``."""
-    rows = [line for line in README.read_text().splitlines() if line.startswith("| ") and "`" in line]
-    calls = []
-    for row in rows:
-        cells = row.split("|")
-        if len(cells) > 3:
-            calls += re.findall(r"`((?:robomotion|gymnasium)(?:\.\w+)+)\(", cells[2])
+    calls: list[str] = []
+    column = None
+    for line in README.read_text().splitlines():
+        cells = [cell.strip() for cell in line.split("|")]
+        if not line.startswith("|"):
+            column = None
+        elif "in Python" in cells:
+            column = cells.index("in Python")
+        elif column is not None and len(cells) > column:
+            calls += re.findall(r"`((?:robomotion|gymnasium)(?:\.\w+)+)\(", cells[column])
     return calls
 
 

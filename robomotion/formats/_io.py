@@ -28,6 +28,7 @@ __all__ = [
     "is_header",
     "require_keys",
     "float_array",
+    "frame_rate",
     "scalar",
     "text_list",
     "read_text",
@@ -189,6 +190,11 @@ def float_array(data: dict[str, np.ndarray], key: str, shape: tuple[int | None, 
     return value
 
 
+def frame_rate(data: dict[str, np.ndarray], key: str, path: str | Path, default: float | None = None) -> float:
+    """A stored frame rate: a positive number of frames per second, at most :data:`~robomotion.motion.MAX_FPS`."""
+    return scalar(data, key, path, default=default, maximum=MAX_FPS)
+
+
 def scalar(
     data: dict[str, np.ndarray],
     key: str,
@@ -207,7 +213,6 @@ def scalar(
     number = float(value.reshape(()))
     if not np.isfinite(number) or number <= 0:
         raise FormatError(f"expected a positive number, got {number}", path, field=key)
-    maximum = MAX_FPS if maximum is None and key in ("fps", "mocap_frame_rate", "mocap_framerate") else maximum
     if maximum is not None and number > maximum:
         raise FormatError(f"expected at most {maximum:g}, got {number:g}", path, field=key)
     return number

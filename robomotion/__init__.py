@@ -13,11 +13,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from robomotion import registration as _registration
-from robomotion.errors import BackendUnavailableError, FormatError, RobomotionError, UnknownNameError
-from robomotion.motion import HumanMotion, RobotMotion
-from robomotion.skeleton import Skeleton
-from robomotion.skeletons import get_skeleton, list_skeletons
+from robomotion.gl import use_egl_when_headless
+
+# Before anything imports MuJoCo: a headless Linux machine renders with EGL (videos in reports).
+use_egl_when_headless()
+
+from robomotion import registration as _registration  # noqa: E402
+from robomotion.errors import BackendUnavailableError, FormatError, RobomotionError, UnknownNameError  # noqa: E402
+from robomotion.motion import HumanMotion, RobotMotion  # noqa: E402
+from robomotion.skeleton import Skeleton  # noqa: E402
+from robomotion.skeletons import get_skeleton, list_skeletons  # noqa: E402
 
 _registration.install()  # gymnasium.make("robomotion/G1Tracking-v0") works after `import robomotion`
 

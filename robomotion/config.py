@@ -27,7 +27,6 @@ import argparse
 import collections.abc
 import dataclasses
 import importlib
-import json
 import types
 import typing
 from collections.abc import Mapping
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from robomotion.errors import FormatError
+from robomotion.jsonio import read_json
 
 __all__ = ["Config", "add_config_argument", "build", "config_from_args", "override", "to_dict"]
 
@@ -223,10 +223,7 @@ def to_dict(config: Any) -> Any:
 def read_json_object(path: str | Path) -> dict[str, Any]:
     """The JSON object in ``path``; anything else is a :class:`FormatError` naming the file."""
     path = Path(path)
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"cannot read a JSON object: {exc}", path) from exc
+    values = read_json(path, "settings file")  # bad UTF-8/JSON, deep nesting, huge numbers: one-line errors
     if not isinstance(values, dict):
         raise FormatError("expected a JSON object of settings", path)
     return values

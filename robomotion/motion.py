@@ -28,18 +28,28 @@ from robomotion.rotations import (
 )
 from robomotion.skeleton import Skeleton
 
-__all__ = ["HumanMotion", "RobotMotion", "FOOT_CONTACT_ROLES", "resample_times"]
+__all__ = ["HumanMotion", "RobotMotion", "FOOT_CONTACT_ROLES", "MAX_FPS", "MAX_FRAMES", "resample_times"]
+
+#: Highest frame rate (frames per second) a motion may have: motion capture runs at 30-480 fps.
+MAX_FPS = 10_000.0
+#: Most frames a motion may have (about 4.6 hours at 30 fps); bounds memory for forged files and flags.
+MAX_FRAMES = 500_000
 
 #: Order of the 4 foot-contact channels, as in Kimodo: left heel, left toe, right heel, right toe.
 FOOT_CONTACT_ROLES = ("left_ankle", "left_toe", "right_ankle", "right_toe")
+
+
+def shape_text(shape: tuple[int | None, ...]) -> str:
+    """An expected shape for messages: free sizes named T (frames), J (joints), then K: ``(T, J, 3, 3)``."""
+    names = iter("TJK")
+    return "(" + ", ".join(next(names, "N") if s is None else str(s) for s in shape) + ")"
 
 
 def _check_array(value: Any, shape: tuple, name: str) -> np.ndarray:
     """Validate a float array: rank, fixed sizes (None = any) and finiteness."""
     array = np.asarray(value, dtype=np.float64)
     if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape)):
-        pretty = "(" + ", ".join("T" if s is None else str(s) for s in shape) + ")"
-        raise FormatError(f"expected shape {pretty}, got {array.shape}", field=name)
+        raise FormatError(f"expected shape {shape_text(shape)}, got {array.shape}", field=name)
     if not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise FormatError(f"contains NaN or inf (first at index {tuple(int(i) for i in bad)})", field=name)
@@ -50,6 +60,8 @@ def _check_fps(fps: float) -> float:
     fps = float(fps)
     if not np.isfinite(fps) or fps <= 0:
         raise FormatError(f"fps must be a positive number, got {fps}", field="fps")
+    if fps > MAX_FPS:
+        raise FormatError(f"fps must be at most {MAX_FPS:g}, got {fps:g}", field="fps")
     return fps
 
 
@@ -61,6 +73,12 @@ def resample_times(num_frames: int, fps: float, new_fps: float) -> np.ndarray:
     """
     duration = (num_frames - 1) / fps
     count = int(np.floor(duration * new_fps + 1e-9)) + 1
+    if count > MAX_FRAMES:
+        raise FormatError(
+            f"resampling {num_frames} frames from {fps:g} to {new_fps:g} fps gives {count} frames, more than "
+            f"{MAX_FRAMES}",
+            field="fps",
+        )
     return np.arange(count) * (fps / new_fps)
 
 

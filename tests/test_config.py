@@ -70,7 +70,7 @@ def test_bad_nested_keys_and_values_are_format_errors_with_dotted_fields(tmp_pat
     with pytest.raises(FormatError, match="expected a JSON object"):
         RetargetConfig.from_json(path)
     path.write_text("{not json")
-    with pytest.raises(FormatError, match="cannot read a JSON object"):
+    with pytest.raises(FormatError, match="is not valid JSON"):
         RetargetConfig.from_json(path)
 
 

@@ -34,7 +34,7 @@ def test_prompt_splits_on_periods_and_samples_go_in_a_folder(tmp_path):
     assert load_motion(stem / "seq_01.npz").num_frames == 45  # 30 + 15 frames
 
 
-def test_input_folder_meta_wins_over_flags(tmp_path):
+def test_input_folder_meta_and_flags_that_win_over_it(tmp_path):
     folder = tmp_path / "example"
     folder.mkdir()
     (folder / "meta.json").write_text(json.dumps(
@@ -43,11 +43,27 @@ def test_input_folder_meta_wins_over_flags(tmp_path):
     (folder / "constraints.json").write_text(json.dumps(
         [{"type": "root2d", "frame_indices": [45], "smooth_root_2d": [[0.1, 0.6]]}]))
     stem = tmp_path / "from_meta"
-    assert main(["generate", "--input_folder", str(folder), "--num_samples", "1", "--output", str(stem)]) == 0
+    assert main(["generate", "--input_folder", str(folder), "--output", str(stem)]) == 0
     motions = [load_motion(stem / f"from_meta_{i:02d}.npz") for i in range(2)]
     for motion in motions:
         assert motion.num_frames == 60
         np.testing.assert_allclose(motion.root_translation[45, :2], [0.6, 0.1], atol=0.045)  # Kimodo [x, z] -> our (x, y)
+    # An explicit flag wins over meta.json (one sample: files at the stem, no folder).
+    single = tmp_path / "one"
+    assert main(["generate", "--input_folder", str(folder), "--num_samples", "1", "--output", str(single)]) == 0
+    assert load_motion(tmp_path / "one.npz").num_frames == 60 and not single.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("meta", "field"),
+    [({"text": "walk", "num_samples": "three"}, "num_samples"), ({"text": "walk", "seed": 1.5}, "seed"),
+     ({"text": 3}, "text"), ({"text": "walk", "durations": [1, "x"]}, "durations")],
+)
+def test_meta_values_of_the_wrong_type_name_the_field(tmp_path, capsys, meta, field):
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    assert main(["generate", "--input_folder", str(tmp_path), "--output", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "meta.json" in err and f"field '{field}'" in err and err.count("\n") == 1
 
 
 def test_bad_constraints_fail_with_a_clear_message(tmp_path, capsys):

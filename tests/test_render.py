@@ -292,6 +292,11 @@ def test_cli_renders_videos_and_sheets_from_files(tmp_path, g1, capsys):
     assert main(["render", str(robot_file), "-o", str(sheet), "--sheet", "3", "--columns", "3",
                  "--width", str(W), "--height", str(H)]) == 0
     assert iio.imread(sheet).shape == (H + 8, 3 * W + 16, 3)
+    capsys.readouterr()
+    # No -o: the video goes next to the input, not into the current folder.
+    code = main(["render", str(robot_file), "--width", str(W), "--height", str(H)])
+    assert code == 0 and capsys.readouterr().out.strip() == str(tmp_path / "walk_g1.mp4")
+    assert iio.imread(tmp_path / "walk_g1.mp4").shape[0] == 12
     # Bad input: one line on stderr, exit code 2, nothing written.
     assert main(["render", str(robot_file), "-o", str(tmp_path / "x.mp4"), "--camera", "nowhere"]) == 2
     assert "nowhere" in capsys.readouterr().err

@@ -31,7 +31,7 @@ def test_single_file_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
     bad.write_bytes(b"not an npz")
     assert main(["retarget", str(bad), "-o", str(tmp_path / "bad.csv")]) == 2
     assert not (tmp_path / "bad.csv").exists()
-    assert "bad.npz" in capsys.readouterr().out
+    assert "bad.npz" in capsys.readouterr().err  # errors go to stderr
 
 
 @pytest.mark.shared

@@ -345,3 +345,29 @@ def test_view_command_serves_the_page_on_loopback(tmp_path, g1):
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     assert process.returncode in (0, 130)
+
+
+def test_report_fields_and_file_names_are_escaped_in_the_panels(g1, monkeypatch):
+    """Regression: severity from a --report JSON and motion names went into HTML/Markdown unescaped."""
+    from viser._gui_api import GuiApi
+
+    from robomotion.visual.viewer import Finding, MotionViewer, Verdict
+
+    shown: dict[str, list[str]] = {"add_markdown": [], "add_html": []}
+    for method in shown:
+        original = getattr(GuiApi, method)
+
+        def record(self, content, *args, _original=original, _into=shown[method], **kwargs):
+            _into.append(content)
+            return _original(self, content, *args, **kwargs)
+
+        monkeypatch.setattr(GuiApi, method, record)
+    attack = '<img src=x onerror="alert(1)">'
+    verdict = Verdict("warn", (Finding(f"[click](javascript:alert(1)) {attack}", severity=attack, ranges_s=((0, 9),)),))
+    with MotionViewer([_robot(g1)], names=[f"{attack}.csv"], verdict=verdict, port=0, autoplay=False) as viewer:
+        viewer.set_time(0.1)
+        shown["add_markdown"].append(viewer.active_findings.content)
+    text = "\n".join(shown["add_markdown"] + shown["add_html"])
+    assert "<img" not in text and "&lt;img" in text and 'onerror="' not in text
+    markdown = "\n".join(shown["add_markdown"])
+    assert "](javascript" not in markdown and "\\]\\(javascript" in markdown

@@ -398,6 +398,8 @@ class G1TrackingEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         action = np.asarray(action)
         if action.shape != self._buffers.action.shape:
             raise ValueError(f"expected an action of shape {self._buffers.action.shape}, got {action.shape}")
+        if np.isnan(action).any():  # ±inf and huge values are clipped to the action range; NaN has no meaning
+            raise ValueError(f"action holds NaN at indices {np.flatnonzero(np.isnan(action)).tolist()}")
         self._buffers, self._swapped = self._swapped, self._buffers
         apply_action(action, self._action_clip, self._default_joint_pos, self._action_scale, self._buffers.action,
                      self.sim.ctrl)

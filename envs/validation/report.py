@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from matplotlib.figure import Figure
 from robomotion.envs.validation.checks_rollout import sustained_assistance
 
 from robomotion.atomic import atomic_open, write_text
+from robomotion.jsonio import dumps
 from robomotion.motion import RobotMotion
 
 if TYPE_CHECKING:
@@ -236,15 +238,16 @@ def write_report(
     if video:
         try:
             files["video"] = _render_rollout(report, directory / "rollout.mp4", video_size, progress)
-        except (mujoco.FatalError, ImportError, OSError) as exc:  # no OpenGL: keep the rest of the report
-            report.notes.append(
-                f"rollout video skipped: offscreen rendering failed ({exc}); on a machine without a display "
-                "set MUJOCO_GL=egl (or osmesa)"
-            )
+        except (mujoco.FatalError, ImportError, OSError, RuntimeError, AttributeError) as exc:  # no OpenGL
+            from robomotion.gl import backend_hint
+
+            note = f"rollout video skipped: offscreen rendering failed ({str(exc).strip()[:200]}); {backend_hint()}"
+            report.notes.append(note)
+            logging.getLogger("robomotion").warning(note)  # on the console even when called from Python
     files["html"] = write_text(directory / "report.html", _html(report, images, files.get("video")))
     files["json"] = directory / "report.json"
     report.files = files
-    write_text(files["json"], json.dumps(report.to_dict(), indent=2, default=_json_default) + "\n")
+    write_text(files["json"], dumps(report.to_dict(), indent=2, default=_json_default) + "\n")  # NaN -> null
     return files
 
 

@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         type=Path,
-        help="output .mp4, .gif or .png (a contact sheet); default: FILE's name with .mp4 (or .png with --sheet)",
+        help="output .mp4, .gif or .png (a contact sheet); default: next to FILE, its name with .mp4 "
+        "(or .png with --sheet)",
     )
     parser.add_argument("--side-by-side", type=Path, metavar="OTHER", help="second motion drawn next to FILE")
     parser.add_argument(
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _output_path(args: argparse.Namespace) -> Path:
     if args.output is not None:
         return args.output
-    return Path(args.file.name).with_suffix(".png" if args.sheet else ".mp4")
+    return args.file.with_suffix(".png" if args.sheet else ".mp4")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ the output folder, a failed clip is reported and skipped, a summary is printed a
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 from pathlib import Path
 
 from robomotion.config import add_config_argument, config_from_args
@@ -92,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
             output = output / (args.input.stem + SUFFIXES[format_name])
         item = retarget_file(args.input, output, args.robot, format_name, options)
         if not item.ok:
-            print(f"robomotion retarget: error: {item.source}: {item.error}")
+            error = re.sub(r"^(FormatError|RobomotionError|UnknownNameError|BackendUnavailableError): ", "", item.error)
+            named = error if str(item.source) in error else f"{item.source}: {error}"
+            print(f"robomotion retarget: error: {named}", file=sys.stderr)
             return 2
         print(f"wrote {item.output} ({item.frames} frames, {item.seconds:.2f} s)")
         from robomotion.retarget.quality import RetargetQuality

@@ -12,7 +12,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from robomotion.config import add_config_argument, config_from_args
@@ -43,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from robomotion.formats import load_motion
     from robomotion.motion import RobotMotion
 
+    if args.report is not None and args.report.exists() and not args.report.is_dir():
+        raise FormatError("is a file; --report takes a folder to write the report into", args.report, "--report")
     config = config_from_args(args, ValidationConfig)
     motion = load_motion(args.motion)
     if not isinstance(motion, RobotMotion):
@@ -53,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
     report = validate(motion, config, report_dir=args.report, video=not args.no_video)
     summary = report.summary()
     print(summary.splitlines()[0] if args.quiet else summary)
-    for note in report.notes:
-        print(f"note: {note}", file=sys.stderr)
+    # report.notes (e.g. a skipped video) reach stderr through the "robomotion" logger (see cli.main).
     if args.report is not None and not args.quiet:
         print(f"report: {report.files['html']}")
     return 1 if report.verdict == "fail" else 0

@@ -8,26 +8,40 @@ needs Python objects, and unpickling untrusted files can run code.
 from __future__ import annotations
 
 import contextlib
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from robomotion.errors import FormatError
+from robomotion.motion import MAX_FPS, MAX_FRAMES, shape_text
 
 __all__ = [
+    "MAX_FPS",
+    "MAX_FRAMES",
+    "MAX_NPZ_BYTES",
+    "check_npz_sizes",
     "load_npz",
     "npz_keys",
     "read_first_line",
     "is_header",
     "require_keys",
     "float_array",
+    "frame_rate",
     "scalar",
     "text_list",
     "read_text",
     "parse_csv_rows",
     "errors_name",
 ]
+
+
+#: Largest total size (bytes) the arrays of one ``.npz`` may declare. A motion file is megabytes;
+#: a few hundred compressed kilobytes can declare gigabytes (a "zip bomb"), so sizes are checked
+#: from the array headers before anything is decompressed. 1 GiB holds about an hour of a
+#: 77-joint Kimodo motion at 30 fps.
+MAX_NPZ_BYTES = 1 << 30
 
 
 @contextlib.contextmanager
@@ -71,14 +85,71 @@ def npz_keys(path: str | Path) -> list[str]:
         ) from None
 
 
+def _declared_sizes(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every ``.npy`` member, read from the array headers (nothing decompressed)."""
+    declared: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member, max_header_size=10_000)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member, max_header_size=10_000)
+            declared[info.filename[: -len(".npy")]] = (tuple(shape), dtype)
+    return declared
+
+
+def check_npz_sizes(path: str | Path) -> None:
+    """Refuse an ``.npz`` whose arrays declare more than :data:`MAX_NPZ_BYTES` or :data:`MAX_FRAMES`.
+
+    Raises:
+        FormatError: naming the largest array and its declared shape.
+    """
+    path = Path(path)
+    try:
+        declared = _declared_sizes(path)
+    except Exception as exc:  # BadZipFile, a corrupt .npy header, EOFError, zlib.error ...
+        raise FormatError(
+            f"is not a readable .npz archive (truncated or corrupt: {type(exc).__name__}: {exc})", path
+        ) from None
+    total = 0
+    for key, (shape, dtype) in declared.items():
+        if dtype.hasobject:
+            continue  # refused as pickled objects when loaded
+        elements = int(np.prod(shape, dtype=object))  # Python ints: a forged shape must not overflow
+        size = elements * dtype.itemsize
+        total += size
+        if size > MAX_NPZ_BYTES or total > MAX_NPZ_BYTES:
+            raise FormatError(
+                f"declares {total / 2**30:.1f} GiB of arrays (array shape {shape}, {dtype}), more than the "
+                f"{MAX_NPZ_BYTES / 2**30:.0f} GiB limit for a motion file (robomotion.formats._io.MAX_NPZ_BYTES)",
+                path,
+                field=key,
+            )
+        if len(shape) >= 2 and max(shape[:2]) > MAX_FRAMES:
+            raise FormatError(
+                f"declares shape {shape}: more than {MAX_FRAMES} frames (robomotion.formats._io.MAX_FRAMES)",
+                path,
+                field=key,
+            )
+
+
 def load_npz(path: str | Path) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` archive, read eagerly and without unpickling.
 
+    Declared sizes are checked first (:func:`check_npz_sizes`), so a small file that would
+    decompress to gigabytes is refused before any memory is used.
+
     Raises:
-        FormatError: the file is missing, not a zip archive, truncated, or holds pickled objects.
+        FormatError: the file is missing, not a zip archive, truncated, too large once
+            decompressed, or holds pickled objects.
     """
     path = Path(path)
     _check_npz_header(path)
+    check_npz_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
@@ -109,8 +180,7 @@ def float_array(data: dict[str, np.ndarray], key: str, shape: tuple[int | None, 
     if value.dtype.kind not in "fiub":
         raise FormatError(f"expected numbers, got dtype {value.dtype}", path, field=key)
     if value.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, value.shape)):
-        pretty = "(" + ", ".join("T" if s is None else str(s) for s in shape) + ")"
-        raise FormatError(f"expected shape {pretty}, got {value.shape}", path, field=key)
+        raise FormatError(f"expected shape {shape_text(shape)}, got {value.shape}", path, field=key)
     if value.ndim and value.shape[0] == 0:
         raise FormatError("has zero frames", path, field=key)
     value = value.astype(np.float64)
@@ -120,8 +190,19 @@ def float_array(data: dict[str, np.ndarray], key: str, shape: tuple[int | None, 
     return value
 
 
-def scalar(data: dict[str, np.ndarray], key: str, path: str | Path, default: float | None = None) -> float:
-    """A positive finite number stored as a 0-d or 1-element array (``default`` when absent)."""
+def frame_rate(data: dict[str, np.ndarray], key: str, path: str | Path, default: float | None = None) -> float:
+    """A stored frame rate: a positive number of frames per second, at most :data:`~robomotion.motion.MAX_FPS`."""
+    return scalar(data, key, path, default=default, maximum=MAX_FPS)
+
+
+def scalar(
+    data: dict[str, np.ndarray],
+    key: str,
+    path: str | Path,
+    default: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    """A positive finite number (at most ``maximum``) stored as a 0-d or 1-element array (``default`` when absent)."""
     if key not in data:
         if default is None:
             raise FormatError("missing", path, field=key)
@@ -132,6 +213,8 @@ def scalar(data: dict[str, np.ndarray], key: str, path: str | Path, default: flo
     number = float(value.reshape(()))
     if not np.isfinite(number) or number <= 0:
         raise FormatError(f"expected a positive number, got {number}", path, field=key)
+    if maximum is not None and number > maximum:
+        raise FormatError(f"expected at most {maximum:g}, got {number:g}", path, field=key)
     return number
 
 

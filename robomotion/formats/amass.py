@@ -32,7 +32,7 @@ import numpy as np
 
 from robomotion.atomic import save_npz
 from robomotion.errors import FormatError
-from robomotion.formats._io import errors_name, float_array, load_npz, scalar, text_list
+from robomotion.formats._io import errors_name, float_array, frame_rate, load_npz, text_list
 from robomotion.formats.axes import INTERNAL_TO_AMASS, KIMODO_TO_INTERNAL, vectors_to_internal, vectors_to_kimodo
 from robomotion.motion import HumanMotion
 from robomotion.pose_fit import retarget_to_skeleton
@@ -80,7 +80,7 @@ def read_amass_npz(path: str | Path, fps: float | None = None) -> HumanMotion:
     trans = float_array(data, "trans", (root_orient.shape[0], 3), path)
     if fps is None:
         key = "mocap_frame_rate" if "mocap_frame_rate" in data else "mocap_framerate"
-        fps = scalar(data, key, path, default=30.0)
+        fps = frame_rate(data, key, path, default=30.0)
     root = INTERNAL_TO_AMASS.T @ rotvec_to_matrix(root_orient) @ KIMODO_TO_INTERNAL.T
     body_rotvec = vectors_to_internal(pose_body.reshape(-1, _NUM_BODY, 3))
     local = np.concatenate([matrix_to_quat(root)[:, None], quat_from_rotvec(body_rotvec)], axis=1)

@@ -32,7 +32,7 @@ import numpy as np
 
 from robomotion.atomic import save_npz
 from robomotion.errors import FormatError
-from robomotion.formats._io import errors_name, float_array, load_npz, require_keys, scalar, text_list
+from robomotion.formats._io import errors_name, float_array, frame_rate, load_npz, require_keys, text_list
 from robomotion.motion import RobotMotion, resample_times
 
 __all__ = ["read_beyondmimic_npz", "write_beyondmimic_npz", "BEYONDMIMIC_FPS", "resample_like_mjlab"]
@@ -97,7 +97,7 @@ def read_beyondmimic_npz(path: str | Path, robot: str = "g1") -> RobotMotion:
     spec = get_robot(robot)
     data = load_npz(path)
     require_keys(data, _REQUIRED, path, "BeyondMimic motion")
-    fps = scalar(data, "fps", path)
+    fps = frame_rate(data, "fps", path)
     joint_pos = float_array(data, "joint_pos", (None, None), path)
     num_frames = joint_pos.shape[0]
     body_pos = float_array(data, "body_pos_w", (num_frames, None, 3), path)

@@ -65,6 +65,8 @@ _ROTATION_CHANNELS = {"xrotation": "X", "yrotation": "Y", "zrotation": "Z"}
 _POSITION_CHANNELS = {"xposition": 0, "yposition": 1, "zposition": 2}
 _KIMODO_SOMA_HIPS_OFFSET_CM = (0.0, 100.0, 0.0)
 _INDENT = "  "
+#: A joint has at most 3 position and 3 rotation channels.
+_MAX_CHANNELS = 6
 
 
 # ---------------------------------------------------------------------- parsing
@@ -111,6 +113,21 @@ def _number(token: str, path: Path, what: str) -> float:
     if not np.isfinite(value):
         raise FormatError(f"{what} is NaN or inf", path, field="HIERARCHY")
     return value
+
+
+def _channel_count(token: str, joint: str, path: Path) -> int:
+    """A ``CHANNELS`` count: an integer from 0 to 6 (3 position + 3 rotation channels at most)."""
+    try:
+        count = int(token)
+    except ValueError:
+        raise FormatError(
+            f"CHANNELS count of joint '{joint}' must be an integer from 0 to 6, got '{token}'", path, field="CHANNELS"
+        ) from None
+    if not 0 <= count <= _MAX_CHANNELS:
+        raise FormatError(
+            f"CHANNELS count of joint '{joint}' must be from 0 to {_MAX_CHANNELS}, got {count}", path, field="CHANNELS"
+        )
+    return count
 
 
 def parse_bvh(path: str | Path) -> ParsedBvh:
@@ -166,7 +183,9 @@ def _parse_hierarchy(tokens: list[str], path: Path) -> list[BvhJoint]:
             need(2)
             if not stack or joints[stack[-1]].end_site:
                 raise FormatError("CHANNELS outside a joint", path, field="CHANNELS")
-            count = int(_number(tokens[i + 1], path, "CHANNELS count"))
+            if joints[stack[-1]].channels:
+                raise FormatError(f"joint '{joints[stack[-1]].name}' has two CHANNELS lines", path, field="CHANNELS")
+            count = _channel_count(tokens[i + 1], joints[stack[-1]].name, path)
             need(2 + count)
             names = tokens[i + 2 : i + 2 + count]
             for name in names:
@@ -213,6 +232,8 @@ def _parse_motion(text: str, joints: list[BvhJoint], path: Path) -> tuple[float,
             f"Frame Time must be a positive number of seconds, got {frame_time}", path, field="Frame Time"
         )
     channels = sum(len(j.channels) for j in joints)
+    if channels == 0:
+        raise FormatError("the hierarchy declares no CHANNELS, so there is no motion", path, field="CHANNELS")
     body = text[time_match.end() :].split()
     try:
         values = np.array(body, dtype=np.float64)
@@ -514,22 +535,26 @@ def _hierarchy(
         lines += ["ROOT Root", "{", f"{_INDENT}OFFSET 0 0 0", f"{_INDENT}{six}"]
         depth = 1
 
-    def emit(joint: int, depth: int) -> None:
-        pad = _INDENT * depth
+    # Depth-first without recursion (a 3000-joint chain must not hit Python's recursion limit):
+    # the stack holds joints to open and closing work ("close", joint) to do after their children.
+    stack: list[tuple[str, int, int]] = [("open", 0, depth)]
+    while stack:
+        action, joint, level = stack.pop()
+        pad = _INDENT * level
+        if action == "close":
+            if joint in end_sites:
+                inner = pad + _INDENT
+                lines.extend(
+                    [f"{inner}End Site", f"{inner}{{", f"{inner}{_INDENT}OFFSET {_fmt(end_sites[joint])}", f"{inner}}}"]
+                )
+            lines.append(f"{pad}}}")
+            continue
         keyword = "JOINT" if joint > 0 or wrapper else "ROOT"
         offset = root_offset_cm if joint == 0 else offsets_cm[joint]
         lines.extend([f"{pad}{keyword} {names[joint]}", f"{pad}{{", f"{pad}{_INDENT}OFFSET {_fmt(offset)}"])
         lines.append(f"{pad}{_INDENT}{six if joint == 0 else 'CHANNELS 3 ' + rotation}")
-        for child in np.flatnonzero(parents == joint):
-            emit(int(child), depth + 1)
-        if joint in end_sites:
-            inner = pad + _INDENT
-            lines.extend(
-                [f"{inner}End Site", f"{inner}{{", f"{inner}{_INDENT}OFFSET {_fmt(end_sites[joint])}", f"{inner}}}"]
-            )
-        lines.append(f"{pad}}}")
-
-    emit(0, depth)
+        stack.append(("close", joint, level))
+        stack.extend(("open", int(child), level + 1) for child in reversed(np.flatnonzero(parents == joint).tolist()))
     if wrapper:
         lines.append("}")
     return lines

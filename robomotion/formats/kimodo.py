@@ -56,6 +56,10 @@ SKELETON_BY_JOINT_COUNT = {77: "soma77", 30: "soma30", 34: G1_SKELETON, 22: "smp
 SMOOTH_ROOT_SIGMA_S = 0.2
 #: posed_joints vs our FK beyond this (metres) means the file is not on the built-in skeleton.
 _FK_TOLERANCE_M = 0.01
+#: Bone offsets within this (metres) of a built-in skeleton's are written as that skeleton.
+_SAME_OFFSETS_M = 1e-4
+#: A rotation matrix's determinant must be within this of 1 (float32 files are ~1e-6 off).
+_DETERMINANT_TOLERANCE = 0.05
 
 
 def _skeleton_for(num_joints: int, requested: str | None, path: Path) -> Skeleton:
@@ -133,7 +137,7 @@ def read_kimodo_npz(
     rot_key = "local_rot_mats" if has_local else "global_rot_mats"
     # float32 matrices are not exactly orthonormal: re-orthonormalise with Kimodo's own 6-D
     # Gram-Schmidt (first two columns), which is exact to ~1e-7 and 5x cheaper than an SVD projection.
-    rotations = sixd_to_matrix(matrix_to_6d(float_array(data, rot_key, (None, None, 3, 3), path)))
+    rotations = sixd_to_matrix(matrix_to_6d(_rotation_matrices(data, rot_key, path)))
     num_frames, num_joints = rotations.shape[:2]
     skel = _skeleton_for(num_joints, skeleton, path)
     posed = None
@@ -174,6 +178,22 @@ def read_kimodo_npz(
         with errors_name(path):
             return robot_from_g1skel(motion, robot)
     return motion
+
+
+def _rotation_matrices(data: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
+    """(T, J, 3, 3) ``data[key]``, refused unless every matrix is (close to) a rotation (det ≈ 1)."""
+    matrices = float_array(data, key, (None, None, 3, 3), path)
+    determinants = np.linalg.det(matrices)
+    bad = np.abs(determinants - 1.0) > _DETERMINANT_TOLERANCE
+    if np.any(bad):
+        frame, joint = (int(i) for i in np.argwhere(bad)[0])
+        raise FormatError(
+            f"frame {frame}, joint {joint} is not a rotation matrix (determinant {determinants[frame, joint]:.3g}, "
+            f"expected 1)",
+            path,
+            field=key,
+        )
+    return matrices
 
 
 def _read_contacts(data: dict[str, np.ndarray], num_frames: int, path: Path) -> np.ndarray | None:
@@ -220,6 +240,32 @@ def kimodo_arrays(motion: HumanMotion) -> dict[str, np.ndarray]:
     }
 
 
+def _on_builtin_skeleton(motion: HumanMotion, path: str | Path) -> HumanMotion:
+    """``motion`` on the built-in Kimodo skeleton with its joint names, bone lengths included.
+
+    A Kimodo file has no skeleton: readers rebuild it from the joint count. A motion with the
+    right joints but its own bone lengths (a mocap-pack clip, a BVH) is therefore first put on
+    the built-in skeleton (:func:`robomotion.pose_fit.retarget_to_skeleton`), so the file's
+    ``posed_joints`` agree with the forward kinematics of its rotations and the file reads back.
+    """
+    names = motion.skeleton.joint_names
+    for skeleton_name in SKELETON_BY_JOINT_COUNT.values():
+        builtin = get_skeleton(skeleton_name)
+        if set(names) != set(builtin.joint_names):
+            continue
+        if names == builtin.joint_names and np.allclose(motion.skeleton.offsets, builtin.offsets, atol=_SAME_OFFSETS_M):
+            return motion
+        from robomotion.pose_fit import retarget_to_skeleton
+
+        return retarget_to_skeleton(motion, builtin)
+    raise FormatError(
+        f"Kimodo NPZ stores SOMA 77/30, G1 34 or SMPL-X 22 joint skeletons; '{motion.skeleton.name}' "
+        f"({len(names)} joints) is none of them",
+        path,
+        field="skeleton",
+    )
+
+
 def write_kimodo_npz(motion: HumanMotion | RobotMotion, path: str | Path) -> Path:
     """Write the 7-key Kimodo NPZ (``numpy.savez``, float32, 30 fps; atomic).
 
@@ -230,14 +276,6 @@ def write_kimodo_npz(motion: HumanMotion | RobotMotion, path: str | Path) -> Pat
     with errors_name(path):
         if isinstance(motion, RobotMotion):
             motion = g1skel_from_robot(motion)
-        names = motion.skeleton.joint_names
-        known = [get_skeleton(n).joint_names for n in SKELETON_BY_JOINT_COUNT.values()]
-        if names not in known:
-            raise FormatError(
-                f"Kimodo NPZ stores SOMA 77/30, G1 34 or SMPL-X 22 joint skeletons; '{motion.skeleton.name}' "
-                f"({len(names)} joints) is none of them",
-                path,
-                field="skeleton",
-            )
+        motion = _on_builtin_skeleton(motion, path)
         motion = motion.resample(KIMODO_FPS)
         return save_npz(path, **kimodo_arrays(motion))

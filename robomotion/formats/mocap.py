@@ -28,7 +28,7 @@ import numpy as np
 
 from robomotion.atomic import save_npz
 from robomotion.errors import FormatError
-from robomotion.formats._io import errors_name, float_array, load_npz, require_keys, scalar, text_list
+from robomotion.formats._io import errors_name, float_array, frame_rate, load_npz, require_keys, text_list
 from robomotion.motion import HumanMotion
 from robomotion.pose_fit import motion_from_positions
 from robomotion.skeletons import get_skeleton
@@ -67,7 +67,7 @@ def read_mocap_npz(path: str | Path, skeleton: str = "smpl22") -> HumanMotion:
         )
     positions = float_array(data, "positions", (None, len(names), 3), path)
     order = [names.index(n) for n in template.joint_names]
-    fps = scalar(data, "fps", path, default=30.0)
+    fps = frame_rate(data, "fps", path, default=30.0)
     metadata: dict = {key: text_list(data, key) for key in _LIST_FIELDS if key in data}
     for key in _TEXT_FIELDS:
         values = text_list(data, key)

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from robomotion.errors import RobomotionError
+from robomotion.errors import FormatError, RobomotionError
 from robomotion.generators.constraints import Constraint, load_constraints
 from robomotion.generators.sampling import CFG_TYPES
 from robomotion.generators.text_encoder import sanitize_prompt
@@ -103,6 +103,21 @@ def _resolve_cfg(cfg_type: str | None, cfg_weight) -> tuple[str | None, tuple[fl
     if cfg_type == "separated" and weights and len(weights) != 2:
         raise RobomotionError(f"cfg_type 'separated' takes two weights (text, constraint), got {len(weights)}")
     return cfg_type, weights
+
+
+def _check_constraint_frames(
+    constraints: Sequence[Constraint], total_frames: int, fps: float, source: str | Path | None
+) -> None:
+    """Refuse constraints on frames past the end of the timeline (they would be silently ignored)."""
+    for index, constraint in enumerate(constraints):
+        late = constraint.frame_indices[constraint.frame_indices >= total_frames]
+        if late.size:
+            raise FormatError(
+                f"frame {int(late[0])} is past the end of the {total_frames}-frame timeline ({total_frames / fps:g} s "
+                f"at {fps:g} fps: frames 0..{total_frames - 1}); give a longer duration or earlier frames",
+                source,
+                f"[{index}].frame_indices",
+            )
 
 
 class Generator(abc.ABC):
@@ -179,8 +194,10 @@ class Generator(abc.ABC):
         if num_denoising_steps is not None and int(num_denoising_steps) < 1:
             raise RobomotionError(f"num_denoising_steps must be >= 1, got {num_denoising_steps}")
         resolved_type, weights = _resolve_cfg(cfg_type, cfg_weight)
+        source = constraints if isinstance(constraints, (str, Path)) else None
         if isinstance(constraints, (str, Path)):
             constraints = load_constraints(constraints, self.skeleton)
+        _check_constraint_frames(constraints or (), sum(frames), self.fps, source)
         return GenerationRequest(
             prompts=tuple(texts),
             num_frames=tuple(frames),

@@ -37,7 +37,8 @@ import numpy as np
 from robomotion.atomic import write_text
 from robomotion.errors import FormatError
 from robomotion.formats.axes import vectors_to_internal, vectors_to_kimodo
-from robomotion.motion import HumanMotion
+from robomotion.jsonio import read_json
+from robomotion.motion import MAX_FRAMES, HumanMotion
 from robomotion.rotations import quat_from_rotvec, quat_to_rotvec
 from robomotion.skeleton import Skeleton
 
@@ -189,7 +190,7 @@ def _array(entry: dict, key: str, shape: tuple, where: tuple[str | None, str]) -
         raise FormatError(f"missing required field '{key}'", path, field_name)
     try:
         value = np.asarray(entry[key], dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise FormatError("must be a nested list of numbers", path, field_name) from None
     if value.ndim != len(shape) or any(s is not None and s != v for s, v in zip(shape, value.shape)):
         pretty = "[" + ", ".join("?" if s is None else str(s) for s in shape) + "]"
@@ -209,6 +210,8 @@ def _entry_frames(entry: dict, where: tuple[str | None, str]) -> np.ndarray:
         raise FormatError("must be a non-empty list of integers", path, f"{label}.frame_indices")
     if np.any(values < 0):
         raise FormatError("frame indices must be >= 0", path, f"{label}.frame_indices")
+    if np.any(values >= MAX_FRAMES):
+        raise FormatError(f"frame indices must be < {MAX_FRAMES}", path, f"{label}.frame_indices")
     return values.astype(np.int64)
 
 
@@ -287,12 +290,7 @@ def load_constraints(source: str | Path | Sequence[dict], skeleton: Skeleton | N
     data = source
     if isinstance(source, (str, Path)):
         path = str(source)
-        try:
-            data = json.loads(Path(source).read_text())
-        except FileNotFoundError:
-            raise FormatError("file not found", path) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise FormatError(f"not valid JSON ({exc})", path) from None
+        data = read_json(source, "constraints file")
     if not isinstance(data, list):
         raise FormatError(f"a constraints file must be a JSON array of objects, got {type(data).__name__}", path)
     return [_parse_entry(entry, i, skeleton, path) for i, entry in enumerate(data)]

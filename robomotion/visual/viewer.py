@@ -19,7 +19,9 @@ Conventions: z-up world, metres, seconds; quaternions (w, x, y, z) as viser uses
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import threading
 import time as _time
 from collections.abc import Sequence
@@ -497,7 +499,7 @@ class MotionViewer:
     ) -> None:
         gui = self.server.gui
         lines = [
-            f"- **{name}**: {'human' if isinstance(m, HumanMotion) else m.robot.upper()}, "
+            f"- **{_markdown(name)}**: {'human' if isinstance(m, HumanMotion) else _markdown(m.robot.upper())}, "
             f"{m.num_frames} frames @ {m.fps:g} fps"
             for name, m in zip(names, motions)
         ]
@@ -548,7 +550,7 @@ class MotionViewer:
         """The verdict, its first ``shown`` findings, and the findings active at the current time."""
         colour = VERDICT_COLOURS.get(verdict.verdict.lower(), "#444")
         reasons = "".join(
-            f"<li><b>{f.severity}</b>: {_escape(_shorten(f.message))}</li>" for f in verdict.findings[:shown]
+            f"<li><b>{_escape(f.severity)}</b>: {_escape(_shorten(f.message))}</li>" for f in verdict.findings[:shown]
         )
         more = len(verdict.findings) - shown
         with self.server.gui.add_folder("validation"):
@@ -599,7 +601,7 @@ class MotionViewer:
             if self.verdict is not None:
                 active = [f for f in self.verdict.findings if f.active(time)]
                 self.active_findings.content = (
-                    "**now:** " + "; ".join(_escape(_shorten(f.message, 80)) for f in active[:4]) if active else ""
+                    "**now:** " + "; ".join(_markdown(_shorten(f.message, 80)) for f in active[:4]) if active else ""
                 )
 
     def _play_loop(self) -> None:
@@ -645,9 +647,19 @@ class MotionViewer:
         self.close()
 
 
+#: Characters with a meaning in Markdown (links, images, emphasis, code, headings, tables, lists).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
 def _shorten(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def _escape(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _escape(text: object) -> str:
+    """``text`` safe inside HTML (element content and quoted attributes)."""
+    return html.escape(str(text), quote=True)
+
+
+def _markdown(text: object) -> str:
+    """``text`` shown literally in a Markdown panel: HTML escaped, Markdown punctuation backslash-escaped."""
+    return _escape(_MARKDOWN_SPECIAL.sub(r"\\\1", str(text).replace("\n", " ")))

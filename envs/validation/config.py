@@ -89,32 +89,45 @@ class ValidationConfig(Config):
 
     smoothing_window_s: float = 0.2
 
+    floor_offset_warn: float = 0.02
+    floor_offset_max: float = 0.05
+
     contact_distance: float = 0.02
     friction: float = 0.8
 
     joint_limit_warn: float = 0.01
-    joint_limit_fail: float = 0.1
+    joint_limit_fail: float = 0.25
+    joint_limit_fail_min_s: float = 0.1
     joint_speed_warn: float = 0.8
-    joint_speed_fail: float = 1.0
+    joint_speed_fail: float = 1.5
+    joint_speed_fail_min_s: float = 0.1
+    joint_speed_span_s: float = 0.1
     self_collision_warn: float = 0.01
-    self_collision_fail: float = 0.03
-    self_collision_fail_min_s: float = 0.33
+    self_collision_fail: float = 0.10
+    self_collision_fail_min_s: float = 0.5
     ground_penetration_warn: float = 0.01
-    ground_penetration_fail: float = 0.03
+    ground_penetration_fail: float = 0.05
+    ground_penetration_fail_min_s: float = 0.1
     slide_distance: float = 0.005
     foot_slide_warn: float = 0.3
-    foot_slide_fail: float = 1.0
+    foot_slide_fail: float = 0.5
+    foot_slide_fail_min_s: float = 0.5
+    loaded_fraction: float = 0.1
     root_speed_warn: float = 4.0
     root_speed_fail: float = 8.0
     root_angular_speed_fail: float = 25.0
     unsupported_warn_s: float = 0.3
 
     torque_warn: float = 0.9
-    torque_fail: float = 1.0
+    torque_fail: float = 1.5
+    torque_window_s: float = 0.5
     residual_warn: float = 0.1
-    residual_fail: float = 0.25
+    residual_fail: float = 0.5
+    residual_window_s: float = 1.0
+    support_distance: float = 0.10
     zmp_margin_warn: float = 0.03
 
+    rollouts: bool = False
     control_hz: float = 50.0
     torque_feedforward: bool = True
     fall_height: float = 0.25
@@ -131,8 +144,6 @@ class ValidationConfig(Config):
     assist_peak_fail: float = 2.0
     tracking_warn: float = 0.05
     tracking_fail: float = 0.15
-
-    fail_min_s: float = 0.1
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -190,14 +190,14 @@ def exceedances(
 
 
 def moving_mean(values: np.ndarray, fps: float, seconds: float) -> np.ndarray:
-    """(T,) centred moving mean of ``values`` over ``seconds`` (at least one frame; edges use the
-    nearest full window's frames repeated). The level a quantity is *sustained* at: a brief spike
-    averages out, a steady excess stays."""
+    """(T, ...) centred moving mean of ``values`` along time (axis 0) over ``seconds`` (at least one
+    frame; the edges repeat the first / last frame). The level a quantity is *sustained* at: a brief
+    spike averages out, a steady excess stays."""
     from scipy.ndimage import uniform_filter1d
 
     window = max(1, int(round(seconds * fps)))
     values = np.nan_to_num(np.asarray(values, dtype=np.float64))
-    return uniform_filter1d(values, window, mode="nearest") if values.size else values
+    return uniform_filter1d(values, window, axis=0, mode="nearest") if values.size else values
 
 
 def threshold_check(name: str, title: str, metrics: dict, *args, **kwargs) -> CheckResult:

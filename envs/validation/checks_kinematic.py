@@ -111,7 +111,8 @@ def check_joint_limits(reference: Reference, spec: RobotSpec, config: Validation
 
 
 def check_joint_speeds(reference: Reference, spec: RobotSpec, config: ValidationConfig) -> CheckResult:
-    """Joint speeds (average over ``joint_speed_span_s``) against the motors' velocity limits (fraction)."""
+    """Joint speeds (central differences over ``joint_speed_span_s``, at least a frame either side)
+    against the motors' velocity limits (fraction of the limit)."""
     speeds = span_speeds(reference.motion.joint_pos, reference.fps, config.joint_speed_span_s)
     ratio = speeds / spec.velocity_limits[None, :]
     per_frame, worst_joint = worst_column(ratio)

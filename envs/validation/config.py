@@ -101,7 +101,7 @@ class ValidationConfig(Config):
     joint_speed_warn: float = 0.8
     joint_speed_fail: float = 1.5
     joint_speed_fail_min_s: float = 0.1
-    joint_speed_span_s: float = 0.1
+    joint_speed_span_s: float = 0.0
     self_collision_warn: float = 0.01
     self_collision_fail: float = 0.10
     self_collision_fail_min_s: float = 0.5

@@ -70,7 +70,8 @@ def smoothed_derivatives(values: np.ndarray, fps: float, window_s: float) -> tup
 
 
 def span_speeds(values: np.ndarray, fps: float, span_s: float) -> np.ndarray:
-    """(T, ...) |change of ``values`` over ``span_s``| / ``span_s``, centred (one-sided at the ends).
+    """(T, ...) |change of ``values`` over ``span_s``| / ``span_s``, centred (one-sided at the ends);
+    at least one frame either side (``span_s=0``: central differences).
 
     The average speed over a short span: unlike a smoothing filter it does not shrink a fast move
     that lasts about as long as the filter window. Units: those of ``values`` per second.

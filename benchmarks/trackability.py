@@ -85,11 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"needs the shared data folder (not found: {args.shared})", file=sys.stderr)
         return 2
 
-    from tqdm.auto import tqdm
-
     from robomotion.envs.validation.api import validate
     from robomotion.envs.validation.corpus import impossible_clips, trackable_clips
     from robomotion.envs.validation.corruptions import EXPECTED_CHECK
+    from tqdm.auto import tqdm
 
     trackable = trackable_clips(args.shared, args.cache)
     if args.quick:

@@ -190,14 +190,18 @@ def exceedances(
 
 
 def moving_mean(values: np.ndarray, fps: float, seconds: float) -> np.ndarray:
-    """(T, ...) centred moving mean of ``values`` along time (axis 0) over ``seconds`` (at least one
-    frame; the edges repeat the first / last frame). The level a quantity is *sustained* at: a brief
-    spike averages out, a steady excess stays."""
-    from scipy.ndimage import uniform_filter1d
-
-    window = max(1, int(round(seconds * fps)))
+    """(T, ...) mean of ``values`` over a window of ``seconds`` along time (axis 0), in every frame:
+    the window centred on the frame, moved inward at the clip's ends so it always lies inside the
+    clip (the whole clip when it is shorter). The level a quantity is *sustained* at: a brief spike
+    averages out, a steady excess stays, and a spike at an end is not counted twice."""
     values = np.nan_to_num(np.asarray(values, dtype=np.float64))
-    return uniform_filter1d(values, window, axis=0, mode="nearest") if values.size else values
+    frames = len(values)
+    if frames == 0:
+        return values
+    window = min(frames, max(1, int(round(seconds * fps))))
+    sums = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
+    start = np.clip(np.arange(frames) - window // 2, 0, frames - window)
+    return (sums[start + window] - sums[start]) / window
 
 
 def threshold_check(name: str, title: str, metrics: dict, *args, **kwargs) -> CheckResult:

@@ -22,7 +22,7 @@ import numpy as np
 
 from robomotion.motion import RobotMotion
 
-__all__ = ["FloorEstimate", "lowest_points", "estimate_floor", "align_floor", "FLOOR_QUANTILE"]
+__all__ = ["FLOOR_QUANTILE", "FloorEstimate", "align_floor", "estimate_floor", "lowest_points"]
 
 #: Quantile of the per-frame lowest point taken as the clip's contact level.
 FLOOR_QUANTILE = 0.15

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from robomotion.envs import ValidationConfig, validate
+from robomotion.envs import validate
 from robomotion.envs.validation.checks import DEFAULT_CHECKS, Check, CheckInputs
 from robomotion.envs.validation.corpus import (
     _crop,

@@ -1,26 +1,30 @@
-"""``validate``: can the robot physically track this reference? One verdict, with reasons.
+"""``validate``: can a tracking policy learn this reference? One verdict, with reasons.
 
-Three layers of evidence, all on the robot's own MuJoCo model:
+FAIL means physically impossible for the robot (support no contact can give, speeds or torques far
+beyond the motors, teleports, deep or lasting floor penetration, joints far past their range); WARN
+lists defects a tracker deviates from but tolerates; PASS is clean. The definition and the
+confusion table it was calibrated on are in ``docs/validation.md``.
 
-1. **Kinematic checks** on the reference: joint limits, joint speeds vs motor limits,
-   self-collision depth, ground penetration, sliding contacts, pelvis teleports, flight phases.
-2. **Dynamics** along the reference: inverse dynamics with feasible contact forces (unilateral,
-   friction pyramid, only where bodies touch the floor) gives the joint torques it needs and the
-   wrench no contact can explain (physical consistency, fraction of body weight), plus the
-   zero-moment point against the support polygon.
-3. **Closed-loop rollouts**: the robot's PD actuators track the reference from its first state,
-   once with no help (time until fall, tracking error, drift) and once with a spring-damper
-   holding the pelvis to the reference (how much help, in body weights).
+Stages, all on the robot's own MuJoCo model, each computed only if a check needs it:
 
-The verdict is ``fail`` if any check fails, ``warn`` if any warns, else ``pass``; every finding
-names the check, the worst value, the threshold and the frame ranges. Thresholds live in
+1. **Floor**: the clip's contact level (:mod:`robomotion.floor`); offsets up to
+   ``floor_offset_max`` are removed before judging, so contact checks are relative to the clip's floor.
+2. **Kinematics**: the reference and a per-frame MuJoCo sweep (contacts, self-collisions, Jacobians,
+   inverse dynamics).
+3. **Dynamics**: feasible contact forces (contacts within ``contact_distance``, and a tolerant set
+   within ``support_distance``), required torques, the unexplained wrench, the zero-moment point.
+4. **Rollouts** (only with ``ValidationConfig.rollouts``): open-loop PD tracking with and without a
+   pelvis spring; information only, never part of the verdict.
+
+The checks are data (:data:`~robomotion.envs.validation.checks.DEFAULT_CHECKS`); the verdict is the
+worst finding of the checks that decide. Thresholds live in
 :class:`~robomotion.envs.validation.config.ValidationConfig`.
 
 Example::
 
     from robomotion.envs import validate
     report = validate(motion, report_dir="out/validation")   # JSON + HTML + plots + video
-    print(report.verdict, report.summary())
+    print(report.verdict, report.decisive, report.summary())
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from robomotion.floor import FloorEstimate, align_floor, estimate_floor
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot
 
-__all__ = ["validate", "ValidationReport", "ValidationConfig", "ValidationTraces", "Check", "DEFAULT_CHECKS"]
+__all__ = ["DEFAULT_CHECKS", "Check", "ValidationConfig", "ValidationReport", "ValidationTraces", "validate"]
 
 #: The unassisted rollout stops this long after a fall (enough to see it in the video), s.
 _AFTER_FALL_S = 1.0

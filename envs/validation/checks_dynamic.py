@@ -14,7 +14,7 @@ from robomotion.envs.validation.reference import Reference
 from robomotion.findings import CheckResult, moving_mean, threshold_check, worst_column
 from robomotion.robots.spec import RobotSpec
 
-__all__ = ["check_torques", "check_physical_consistency", "check_zmp"]
+__all__ = ["check_physical_consistency", "check_torques", "check_zmp"]
 
 
 def check_torques(

@@ -19,6 +19,7 @@ from robomotion.findings import (
     FrameRange,
     exceedances,
     frame_runs,
+    moving_mean,
     threshold_check,
     worst_column,
 )
@@ -28,14 +29,14 @@ from robomotion.rotations import quat_angle
 
 __all__ = [
     "check_floor_offset",
+    "check_foot_sliding",
+    "check_ground_penetration",
     "check_joint_limits",
     "check_joint_speeds",
-    "check_self_collision",
-    "check_ground_penetration",
-    "check_foot_sliding",
-    "loaded_contacts",
     "check_root_teleport",
+    "check_self_collision",
     "check_support",
+    "loaded_contacts",
 ]
 
 
@@ -112,10 +113,12 @@ def check_joint_limits(reference: Reference, spec: RobotSpec, config: Validation
 
 def check_joint_speeds(reference: Reference, spec: RobotSpec, config: ValidationConfig) -> CheckResult:
     """Joint speeds (central differences over ``joint_speed_span_s``, at least a frame either side)
-    against the motors' velocity limits (fraction of the limit)."""
+    against the motors' velocity limits (fraction of the limit); fails on each joint's
+    ``joint_speed_window_s`` moving mean (a fast oscillation's speed crosses zero twice a period)."""
     speeds = span_speeds(reference.motion.joint_pos, reference.fps, config.joint_speed_span_s)
     ratio = speeds / spec.velocity_limits[None, :]
     per_frame, worst_joint = worst_column(ratio)
+    sustained = moving_mean(ratio, reference.fps, config.joint_speed_window_s).max(axis=1)
     names = spec.joint_names
 
     def describe(t: int) -> str:
@@ -125,12 +128,13 @@ def check_joint_speeds(reference: Reference, spec: RobotSpec, config: Validation
     peak = int(per_frame.argmax())
     metrics = {
         "peak_fraction_of_limit": float(per_frame.max()),
+        "sustained_fraction_of_limit": float(sustained.max()),
         "worst_joint": names[worst_joint[peak]],
         "peak_speed_rad_s": float(speeds[peak, worst_joint[peak]]),
     }
     return threshold_check(
         "joint_speeds", "Joint speeds within the motors' velocity limits", metrics, per_frame, reference.fps,
-        config.joint_speed_warn, config.joint_speed_fail, config.joint_speed_fail_min_s, describe, "%", scale=100.0
+        config.joint_speed_warn, config.joint_speed_fail, 0.0, describe, "%", scale=100.0, fail_values=sustained
     )
 
 

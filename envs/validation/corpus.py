@@ -28,15 +28,15 @@ from robomotion.envs.validation.corruptions import CORRUPTIONS, NotApplicable, c
 from robomotion.motion import RobotMotion
 
 __all__ = [
+    "G1_MOVES_FPS",
+    "MOCAP_CLIPS",
     "LabelledClip",
-    "split_of",
     "g1_moves_clips",
+    "impossible_clips",
     "kimodo_g1_clips",
     "retargeted_mocap_clips",
+    "split_of",
     "trackable_clips",
-    "impossible_clips",
-    "MOCAP_CLIPS",
-    "G1_MOVES_FPS",
 ]
 
 Label = Literal["trackable", "impossible"]
@@ -156,8 +156,9 @@ def retargeted_mocap_clips(
         if cached.is_file() and fps_file.is_file():
             motion = read_g1_csv(cached, fps=float(fps_file.read_text()))
         else:
-            from robomotion.atomic import write_text
             from robomotion.retarget import retarget
+
+            from robomotion.atomic import write_text
 
             motion = retarget(load_motion(Path(shared_dir) / "data" / "mocap" / f"{name}.npz"), robot="g1")
             write_g1_csv(motion, cached)

@@ -39,12 +39,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-
 from robomotion.envs.validation.reference import span_speeds
 
+from robomotion.errors import UnknownNameError
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot
-from robomotion.errors import UnknownNameError
 from robomotion.rotations import quat_apply, quat_from_rotvec, quat_multiply
 
 __all__ = ["CORRUPTIONS", "EXPECTED_CHECK", "NotApplicable", "corrupt", "window_mask"]

@@ -49,7 +49,7 @@ class ValidationConfig(Config):
         joint_limit_warn / joint_limit_fail: joint position beyond its range (rad); the fail level must
             last ``joint_limit_fail_min_s`` (s).
         joint_speed_warn / joint_speed_fail: joint speed as a fraction of the motor's velocity limit;
-            warn on any frame, fail on a joint's ``joint_speed_window_s`` moving mean (s). Speeds are
+            warn on any frame, fail on the ``joint_speed_window_s`` moving mean of the worst joint's (s). Speeds are
             differences over ``joint_speed_span_s`` (s; 0 = one frame either side).
         self_collision_warn / self_collision_fail: penetration depth between two robot geoms (m).
         self_collision_fail_min_s: how long the ``self_collision_fail`` depth must last (s). (ProtoMotions

@@ -9,9 +9,12 @@ corruptions of them) and prints, for the train and the held-out split separately
   fails (detections); per corruption kind: detected, and detected by the check that names it;
 * the clips it gets wrong, with their reasons.
 
-Optionally the closed-loop referee: with ``--referee``, if ``robomotion.envs.tracking`` offers a
-policy runner (``robomotion.envs.play``), the B_Fence1 policy is run on its clip (not available
-on this branch: see docs/validation.md).
+The closed-loop referee (``--referee``, on by default when the policy is there): the real mjlab
+policy trained on g1-moves ``B_Fence1`` (``data/g1_moves/policies/B_Fence1/B_Fence1.onnx``) is run by
+:func:`robomotion.envs.tracking.play.play` on the middle 6 s of its own clip and on each corruption of
+that crop. A clip counts as *tracked* when the policy does not fall (mjlab's terminations) and its
+per-step mean body-position error stays within ``TRACKED_ERROR_M`` (a teleport moves the reference sideways,
+which no termination checks); the verdict of ``validate`` is printed next to it.
 
 Usage::
 
@@ -35,6 +38,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Largest per-step mean tracked-body error (m) up to which a policy that did not fall counts as
+#: tracking the clip (B_Fence1's policy tracks its whole clip with 7.4 cm at most, 4.3 cm on average).
+TRACKED_ERROR_M = 0.12
 
 
 def _rows(results: list[dict], split: str) -> list[str]:
@@ -73,6 +79,43 @@ def _rows(results: list[dict], split: str) -> list[str]:
     return lines
 
 
+def referee(shared: Path) -> list[str]:
+    """The B_Fence1 policy on its clip's middle 6 s and on each corruption of it, next to the verdicts."""
+    from robomotion.envs.tracking.play import play
+    from robomotion.envs.tracking.policy import Policy
+
+    from robomotion.envs.validation.api import validate
+    from robomotion.envs.validation.corpus import CROP_S, _crop, g1_moves_clips
+    from robomotion.envs.validation.corruptions import CORRUPTIONS, NotApplicable, corrupt
+
+    path = shared / "data" / "g1_moves" / "policies" / "B_Fence1" / "B_Fence1.onnx"
+    policy = Policy(path)
+    clip = next(c for c in g1_moves_clips(shared) if c.name == "B_Fence1")
+    crop = _crop(clip.motion, CROP_S)
+    lines = [f"== referee: the mjlab policy {path.name} (tracked = no fall and body error <= "
+             f"{TRACKED_ERROR_M * 100:g} cm in every step)",
+             f"   {'clip':22s} {'policy':>8s} {'fell at':>8s} {'mean/max error':>15s} {'tracked':>8s} {'validate':>9s}"]
+    agree = total = 0
+    for kind in ("real", *CORRUPTIONS):
+        try:
+            motion = crop if kind == "real" else corrupt(crop, kind)
+        except NotApplicable:
+            lines.append(f"   {'B_Fence1+' + kind:22s} (not applicable: too calm to speed up beyond the motors)")
+            continue
+        result = play(policy, motion, progress=False)
+        tracked = result.survived and result.max_body_error <= TRACKED_ERROR_M
+        verdict = validate(motion, progress=False).verdict
+        agree += tracked == (verdict != "fail")
+        total += 1
+        fell = f"{result.fell_at:.2f}" if result.fell_at is not None else "-"
+        lines.append(f"   {'B_Fence1' + ('' if kind == 'real' else '+' + kind):22s} "
+                     f"{'up' if result.survived else 'fell':>8s} {fell:>8s} "
+                     f"{result.mean_body_error * 100:6.1f}/{result.max_body_error * 100:5.1f} cm "
+                     f"{'yes' if tracked else 'no':>8s} {verdict:>9s}")
+    lines.append(f"   validate agrees with the policy (FAIL <=> not tracked) on {agree}/{total} clips")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path,
@@ -80,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "trackability")
     parser.add_argument("--quick", action="store_true", help="2 base clips per source")
     parser.add_argument("--json", type=Path, help="write every clip's result here")
+    parser.add_argument("--no-referee", dest="referee", action="store_false",
+                        help="skip running the B_Fence1 policy (needs onnxruntime and the ONNX)")
     args = parser.parse_args(argv)
     if not (args.shared / "data").is_dir():
         print(f"needs the shared data folder (not found: {args.shared})", file=sys.stderr)
@@ -115,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         })
     for split in ("train", "held_out"):
         print("\n".join(_rows(results, split)))
+    if args.referee and (args.shared / "data" / "g1_moves" / "policies" / "B_Fence1" / "B_Fence1.onnx").is_file():
+        print("\n".join(referee(args.shared)))
     print(f"speed: {len(results)} clips, {seconds:.0f} s of motion validated in {wall:.0f} s wall "
           f"= {seconds / max(wall, 1e-9):.1f}x real time (baseline: real time, 1x)")
     if args.json:

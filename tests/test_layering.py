@@ -214,6 +214,7 @@ NOT_LOADED = {
     "robomotion.formats": ["robomotion.generators", "robomotion.retarget", "robomotion.envs", "robomotion.visual"],
     "robomotion.retarget": ["robomotion.generators", "robomotion.envs", "robomotion.cli"],
     "robomotion.envs.validation": ["robomotion.generators", "robomotion.envs.tracking", "gymnasium", "robomotion.cli"],
+    "robomotion.floor": ["robomotion.formats", "robomotion.generators", "robomotion.retarget", "robomotion.envs"],
 }
 
 

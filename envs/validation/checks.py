@@ -43,7 +43,6 @@ from robomotion.robots.spec import RobotSpec
 __all__ = ["Check", "CheckInputs", "DEFAULT_CHECKS", "Stage", "run_check"]
 
 Stage = Literal["kinematics", "dynamics", "rollouts"]
-STAGES: tuple[Stage, ...] = ("kinematics", "dynamics", "rollouts")
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,8 +110,8 @@ def run_check(check: Check, inputs: CheckInputs) -> CheckResult:
     return result
 
 
-def _kinematic(function: Callable[..., CheckResult], *needs: str) -> Callable[[CheckInputs], CheckResult]:
-    """Adapter: call ``function(reference, <needs...>, config)`` with the named inputs."""
+def _calls(function: Callable[..., CheckResult], *needs: str) -> Callable[[CheckInputs], CheckResult]:
+    """Adapter: ``run(inputs)`` calls ``function(reference, <the named inputs...>, config)``."""
 
     def run(inputs: CheckInputs) -> CheckResult:
         return function(inputs.reference, *(getattr(inputs, name) for name in needs), inputs.config)
@@ -123,20 +122,19 @@ def _kinematic(function: Callable[..., CheckResult], *needs: str) -> Callable[[C
 
 #: The checks ``validate`` runs by default, in report order.
 DEFAULT_CHECKS: tuple[Check, ...] = (
-    Check("floor_offset", lambda i: checks_kinematic.check_floor_offset(i.reference, i.floor, i.floor_shift,
-                                                                        i.config)),
-    Check("joint_limits", _kinematic(checks_kinematic.check_joint_limits, "spec")),
-    Check("joint_speeds", _kinematic(checks_kinematic.check_joint_speeds, "spec")),
-    Check("self_collision", _kinematic(checks_kinematic.check_self_collision, "sweep")),
-    Check("ground_penetration", _kinematic(checks_kinematic.check_ground_penetration, "sweep")),
-    Check("foot_sliding", _kinematic(checks_kinematic.check_foot_sliding, "sweep", "wrenches"), "dynamics"),
-    Check("root_teleport", _kinematic(checks_kinematic.check_root_teleport)),
-    Check("support", _kinematic(checks_kinematic.check_support, "sweep")),
-    Check("torques", _kinematic(checks_dynamic.check_torques, "wrenches", "spec"), "dynamics"),
+    Check("floor_offset", _calls(checks_kinematic.check_floor_offset, "floor", "floor_shift")),
+    Check("joint_limits", _calls(checks_kinematic.check_joint_limits, "spec")),
+    Check("joint_speeds", _calls(checks_kinematic.check_joint_speeds, "spec")),
+    Check("self_collision", _calls(checks_kinematic.check_self_collision, "sweep")),
+    Check("ground_penetration", _calls(checks_kinematic.check_ground_penetration, "sweep")),
+    Check("foot_sliding", _calls(checks_kinematic.check_foot_sliding, "sweep", "wrenches"), "dynamics"),
+    Check("root_teleport", _calls(checks_kinematic.check_root_teleport)),
+    Check("support", _calls(checks_kinematic.check_support, "sweep")),
+    Check("torques", _calls(checks_dynamic.check_torques, "wrenches", "spec"), "dynamics"),
     Check("physical_consistency",
-          _kinematic(checks_dynamic.check_physical_consistency, "wrenches", "support_wrenches"), "dynamics"),
-    Check("zmp", _kinematic(checks_dynamic.check_zmp, "wrenches"), "dynamics"),
-    Check("unassisted_rollout", _kinematic(checks_rollout.check_unassisted, "unassisted"), "rollouts",
+          _calls(checks_dynamic.check_physical_consistency, "wrenches", "support_wrenches"), "dynamics"),
+    Check("zmp", _calls(checks_dynamic.check_zmp, "wrenches"), "dynamics"),
+    Check("unassisted_rollout", _calls(checks_rollout.check_unassisted, "unassisted"), "rollouts",
           decides=False),
     Check("assisted_rollout",
           lambda i: checks_rollout.check_assisted(i.reference, i.assisted, i.wrenches.body_weight, i.config),

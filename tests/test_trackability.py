@@ -127,3 +127,10 @@ def test_corruptions_are_local_and_smooth(home):
     assert floated.root_pos[:, 2].max() - home.root_pos[0, 2] == pytest.approx(0.4)
     with pytest.raises(NotApplicable):
         corrupt(home, "speedup")  # standing still cannot be sped up beyond the motors
+
+
+@pytest.mark.shared
+def test_retarget_align_floor(shared_dir, tmp_path, capsys):
+    source = shared_dir / "data" / "mocap" / "deepmimic_walk.npz"
+    assert main(["retarget", str(source), "-o", str(tmp_path / "walk.csv"), "--align-floor"]) == 0
+    assert estimate_floor(load_motion(tmp_path / "walk.csv")).offset == pytest.approx(0.0, abs=1e-3)

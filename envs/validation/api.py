@@ -125,6 +125,7 @@ class ValidationReport:
         fps = float(self.motion["fps"])
         return {
             "verdict": self.verdict,
+            "decisive": self.decisive,
             "motion": self.motion,
             "findings": [f.to_dict(fps) for f in self.findings],
             "checks": [c.to_dict(fps) for c in self.checks],
@@ -225,7 +226,7 @@ def validate(
     dynamics = bool(needed & {"dynamics", "rollouts"})
     rollouts = "rollouts" in needed
     spec = get_robot(motion.robot)
-    watch = _Stopwatch(stages=3 + len(checks) + dynamics + 3 * rollouts + (report_dir is not None), progress=progress)
+    watch = _Stopwatch(stages=2 + len(checks) + dynamics + 3 * rollouts + (report_dir is not None), progress=progress)
     start = time.perf_counter()
     try:
         with watch.stage("reference"):

@@ -129,7 +129,7 @@ class ValidationConfig(Config):
     ground_penetration_fail_min_s: float = 0.1
     slide_distance: float = 0.005
     foot_slide_warn: float = 0.3
-    foot_slide_fail: float = 0.5
+    foot_slide_fail: float = 0.75
     foot_slide_fail_min_s: float = 0.5
     loaded_fraction: float = 0.1
     root_speed_warn: float = 4.0

@@ -135,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     from robomotion.envs.validation.corruptions import EXPECTED_CHECK
     from tqdm.auto import tqdm
 
-    trackable = trackable_clips(args.shared, args.cache)
+    from robomotion.retarget import retarget
+
+    trackable = trackable_clips(args.shared, args.cache, retarget)
     if args.quick:
         by_source: dict[str, list] = defaultdict(list)
         for clip in trackable:

@@ -49,7 +49,7 @@ LAYERS: dict[str, Layer] = {
         "base types and I/O: motion, skeletons, rotations, foot contacts, findings, configs, errors, atomic "
         "writes, file formats, robot models (kinematics, dynamics), shipped data",
         ("robomotion.atomic", "robomotion.config", "robomotion.errors", "robomotion.findings",
-         "robomotion.foot_contacts", "robomotion.metrics", "robomotion.motion", "robomotion.pose_fit",
+         "robomotion.floor", "robomotion.foot_contacts", "robomotion.metrics", "robomotion.motion", "robomotion.pose_fit",
          "robomotion.registration", "robomotion.resources", "robomotion.rotations", "robomotion.skeleton",
          "robomotion.skeletons", "robomotion.formats", "robomotion.robots", "robomotion.models"),
     ),

@@ -101,7 +101,9 @@ def test_split_is_fixed_by_the_base_clip_name():
 @pytest.mark.shared
 def test_known_trackable_sources_are_not_failed(shared_dir, fence, tmp_path):
     kimodo = next(iter(kimodo_g1_clips(shared_dir)))
-    run = next(iter(retargeted_mocap_clips(shared_dir, tmp_path, ["cmu_8action_train_running_1"])))
+    from robomotion.retarget import retarget
+
+    run = next(iter(retargeted_mocap_clips(shared_dir, tmp_path, ["cmu_8action_train_running_1"], retarget)))
     for motion in (fence, kimodo.motion, run.motion):
         report = validate(motion, progress=False)
         assert report.verdict != "fail", report.summary()

@@ -5,7 +5,7 @@
     authors trained an mjlab tracking policy on;
   - Kimodo's own G1 demo outputs;
   - real motion capture (CMU, DeepMimic: walks, runs, jumps, kicks, dances) retargeted to the G1 by
-    :func:`robomotion.retarget.retarget` (cached as G1 CSVs under ``cache_dir``).
+    :func:`robomotion.retarget.retarget` (passed in by the caller; cached as G1 CSVs under ``cache_dir``).
 * **Known-impossible** (label ``"impossible"``): a crop of each trackable clip with one defect from
   :mod:`robomotion.envs.validation.corruptions`.
 
@@ -18,13 +18,14 @@ thresholds are tuned on ``train`` only and ``held_out`` is reported separately.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from robomotion.envs.validation.corruptions import CORRUPTIONS, NotApplicable, corrupt
 
+from robomotion.errors import FormatError
 from robomotion.motion import RobotMotion
 
 __all__ = [
@@ -141,10 +142,21 @@ def kimodo_g1_clips(shared_dir: str | Path) -> Iterator[LabelledClip]:
             yield LabelledClip(name, name, "kimodo", "generated", "trackable", "real", motion)
 
 
+#: A retargeting function, ``retarget(human_motion, robot="g1") -> RobotMotion``
+#: (:func:`robomotion.retarget.retarget`; passed in, since validation does not import retargeting).
+Retarget = Callable[..., RobotMotion]
+
+
 def retargeted_mocap_clips(
-    shared_dir: str | Path, cache_dir: str | Path, names: Iterable[str] = MOCAP_CLIPS
+    shared_dir: str | Path, cache_dir: str | Path, names: Iterable[str] = MOCAP_CLIPS, retarget: Retarget | None = None
 ) -> Iterator[LabelledClip]:
-    """Mocap clips retargeted to the G1, each cached as ``cache_dir/<name>.csv`` (wxyz, the clip's fps)."""
+    """Mocap clips retargeted to the G1 by ``retarget``, each cached as ``cache_dir/<name>.csv`` (wxyz)
+    with its frame rate in ``<name>.fps``.
+
+    Raises:
+        FormatError: a clip is not cached and no ``retarget`` function was given.
+    """
+    from robomotion.atomic import write_text
     from robomotion.formats import load_motion
     from robomotion.formats.g1_csv import read_g1_csv, write_g1_csv
 
@@ -155,23 +167,24 @@ def retargeted_mocap_clips(
         fps_file = cache / f"{name}.fps"
         if cached.is_file() and fps_file.is_file():
             motion = read_g1_csv(cached, fps=float(fps_file.read_text()))
+        elif retarget is None:
+            raise FormatError("not cached; pass retarget=robomotion.retarget.retarget to build it", cached)
         else:
-            from robomotion.retarget import retarget
-
-            from robomotion.atomic import write_text
-
             motion = retarget(load_motion(Path(shared_dir) / "data" / "mocap" / f"{name}.npz"), robot="g1")
             write_g1_csv(motion, cached)
             write_text(fps_file, repr(float(motion.fps)))
         yield LabelledClip(name, name, "mocap", MOCAP_CLIPS.get(name, "mocap"), "trackable", "real", motion)
 
 
-def trackable_clips(shared_dir: str | Path, cache_dir: str | Path) -> list[LabelledClip]:
-    """Every known-trackable clip: g1-moves, Kimodo G1 examples, retargeted mocap."""
+def trackable_clips(
+    shared_dir: str | Path, cache_dir: str | Path, retarget: Retarget | None = None
+) -> list[LabelledClip]:
+    """Every known-trackable clip: g1-moves, Kimodo G1 examples, retargeted mocap (see
+    :func:`retargeted_mocap_clips` for ``retarget``)."""
     return [
         *g1_moves_clips(shared_dir),
         *kimodo_g1_clips(shared_dir),
-        *retargeted_mocap_clips(shared_dir, cache_dir),
+        *retargeted_mocap_clips(shared_dir, cache_dir, retarget=retarget),
     ]
 
 

@@ -86,6 +86,11 @@ def main() -> None:
     cpu_total = statistics.median(cpu)
     print(f"          {cpu_total:.3f} s of process CPU time -> {duration / cpu_total:.1f}x real time on an idle core "
           f"(wall time counts waiting for a shared CPU; this does not)")
+    start = time.process_time()
+    validate(motion, replace(config, rollouts=True), progress=False)
+    with_rollouts = time.process_time() - start
+    print(f"          with the information-only rollouts (--rollouts, the old default): {with_rollouts:.3f} s CPU "
+          f"-> {duration / with_rollouts:.1f}x real time; default is {with_rollouts / cpu_total:.2f}x faster")
     print(f"{'stage':24s} {'ms':>9s} {'share':>7s} {'x real time':>12s}")
     for name, seconds in sorted(stages.items(), key=lambda item: -item[1]):
         print(f"{name:24s} {seconds * 1000:9.1f} {100 * seconds / total:6.1f}% {duration / max(seconds, 1e-9):12.0f}")
@@ -106,7 +111,7 @@ def main() -> None:
     if args.report:
         start = time.perf_counter()
         validate(motion, config, report_dir=args.report, progress=False)
-        print(f"validate + report (plots, {args.report}/rollout.mp4): {time.perf_counter() - start:.2f} s wall")
+        print(f"validate + report (plots, {args.report}/reference.mp4): {time.perf_counter() - start:.2f} s wall")
 
 
 if __name__ == "__main__":

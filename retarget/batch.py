@@ -100,12 +100,16 @@ def output_path_for(source: Path, input_root: Path, output_root: Path, format_na
 
 
 def retarget_file(source: Path, output: Path, robot: str, format_name: str, options: dict) -> BatchItem:
-    """Retarget one file; errors become a failed :class:`BatchItem` (never raised)."""
+    """Retarget one file; errors become a failed :class:`BatchItem` (never raised).
+
+    ``options`` are :class:`RetargetConfig` options, plus ``align_floor=True`` to move the result so
+    its feet meet z = 0 (:func:`robomotion.floor.align_floor`)."""
     import time
 
     from robomotion.retarget.api import retarget_with_report
     from threadpoolctl import threadpool_limits
 
+    from robomotion.floor import align_floor
     from robomotion.formats import load_motion, save_motion
     from robomotion.motion import HumanMotion
 
@@ -114,9 +118,12 @@ def retarget_file(source: Path, output: Path, robot: str, format_name: str, opti
         motion = load_motion(source)
         if not isinstance(motion, HumanMotion):
             raise FormatError(f"holds a robot motion ({motion.robot}), not a human motion to retarget", source)
+        options = dict(options)
+        align = options.pop("align_floor", False)
         with threadpool_limits(1):
             result = retarget_with_report(motion, robot=robot, **options)
-        written = save_motion(result.motion, output, format=format_name)
+        robot_motion = align_floor(result.motion) if align else result.motion
+        written = save_motion(robot_motion, output, format=format_name)
         result.quality.save_json(written.with_name(written.name + ".quality.json"))
     except Exception as exc:  # noqa: BLE001 - a failed clip is reported, never fatal for the batch
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -22,15 +22,23 @@ __all__ = [
     "threshold_check",
     "worst_column",
     "worst_severity",
+    "capped",
+    "moving_mean",
 ]
 
-Severity = Literal["pass", "warn", "fail"]
-_RANK = {"pass": 0, "warn": 1, "fail": 2}
+#: ``info``: a finding of a check that never decides the verdict (e.g. the open-loop rollouts).
+Severity = Literal["pass", "info", "warn", "fail"]
+_RANK = {"pass": 0, "info": 1, "warn": 2, "fail": 3}
 
 
 def worst_severity(severities) -> Severity:
     """The most severe of ``severities`` (``"pass"`` when empty)."""
     return max(severities, key=_RANK.__getitem__, default="pass")
+
+
+def capped(severity: Severity, cap: Severity) -> Severity:
+    """``severity``, lowered to ``cap`` when it is more severe."""
+    return cap if _RANK[severity] > _RANK[cap] else severity
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class Finding:
 
     Attributes:
         check: name of the check that raised it (e.g. ``"joint_limits"``).
-        severity: ``"warn"`` or ``"fail"``.
+        severity: ``"warn"`` or ``"fail"`` (``"info"`` from a check that does not decide the verdict).
         message: what is wrong, in words, with the worst value and where it happens.
         value: the worst value of the checked quantity.
         threshold: the level it exceeded (same unit as ``value``).
@@ -90,6 +98,8 @@ class CheckResult:
         metrics: key numbers (JSON-serialisable scalars, strings or short lists).
         findings: warnings and failures, most severe first.
         seconds: wall time spent in this check.
+        series: the per-frame quantity the check judged (for plots and calibration; not in the JSON).
+        decides: whether the check's findings count for the verdict.
     """
 
     name: str
@@ -97,6 +107,8 @@ class CheckResult:
     metrics: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    series: np.ndarray | None = None
+    decides: bool = True
 
     @property
     def status(self) -> Severity:
@@ -107,6 +119,7 @@ class CheckResult:
             "name": self.name,
             "title": self.title,
             "status": self.status,
+            "decides": self.decides,
             "metrics": self.metrics,
             "findings": [f.to_dict(fps) for f in self.findings],
             "seconds": self.seconds,
@@ -137,10 +150,12 @@ def exceedances(
     describe: Callable[[int], str],
     unit: str = "",
     scale: float = 1.0,
+    fail_values: np.ndarray | None = None,
 ) -> list[Finding]:
     """Findings for the frames where ``values`` (T,) exceed ``warn`` or ``fail``.
 
-    A ``fail`` needs at least one run of ``fail_min_s`` seconds above ``fail`` (at least one frame);
+    A ``fail`` needs at least one run of ``fail_min_s`` seconds above ``fail`` (at least one frame)
+    in ``fail_values`` (default: ``values``; e.g. a moving mean of them, see :func:`moving_mean`);
     otherwise frames above ``warn`` (or a too-short excess over ``fail``) give a ``warn``. At most
     one finding is returned.
 
@@ -155,11 +170,12 @@ def exceedances(
         scale: factor applied to numbers in the message only (e.g. 100 for percentages).
     """
     values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=-np.inf)
-    if values.size == 0 or not np.any(values > min(warn, fail)):
+    judged = values if fail_values is None else np.nan_to_num(np.asarray(fail_values, dtype=np.float64), nan=-np.inf)
+    if values.size == 0 or not (np.any(values > warn) or np.any(judged > fail)):
         return []
-    worst = int(np.argmax(values))
-    peak = float(values[worst])
-    fail_runs = frame_runs(values > fail, max(1, int(round(fail_min_s * fps))))
+    fail_runs = frame_runs(judged > fail, max(1, int(round(fail_min_s * fps))))
+    worst = int(np.argmax(judged if fail_runs and fail_values is not None else values))
+    peak = float(judged[worst] if fail_runs and fail_values is not None else values[worst])
     if fail_runs:
         severity, level, ranges = "fail", fail, fail_runs
     else:
@@ -173,9 +189,26 @@ def exceedances(
     return [Finding(check, severity, message, peak, level, tuple(ranges))]
 
 
+def moving_mean(values: np.ndarray, fps: float, seconds: float) -> np.ndarray:
+    """(T, ...) mean of ``values`` over a window of ``seconds`` along time (axis 0), in every frame:
+    the window centred on the frame, moved inward at the clip's ends so it always lies inside the
+    clip (the whole clip when it is shorter). The level a quantity is *sustained* at: a brief spike
+    averages out, a steady excess stays, and a spike at an end is not counted twice."""
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64))
+    frames = len(values)
+    if frames == 0:
+        return values
+    window = min(frames, max(1, int(round(seconds * fps))))
+    sums = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values, axis=0)])
+    start = np.clip(np.arange(frames) - window // 2, 0, frames - window)
+    return (sums[start + window] - sums[start]) / window
+
+
 def threshold_check(name: str, title: str, metrics: dict, *args, **kwargs) -> CheckResult:
-    """A :class:`CheckResult` with ``metrics`` whose findings are ``exceedances(name, *args, **kwargs)``."""
-    return CheckResult(name, title, metrics=metrics, findings=exceedances(name, *args, **kwargs))
+    """A :class:`CheckResult` with ``metrics`` whose findings are ``exceedances(name, *args, **kwargs)``
+    (``args[0]``, the per-frame values, is kept as its ``series``)."""
+    return CheckResult(name, title, metrics=metrics, findings=exceedances(name, *args, **kwargs),
+                       series=np.asarray(args[0], dtype=np.float64))
 
 
 def worst_column(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -49,7 +49,8 @@ LAYERS: dict[str, Layer] = {
         "base types and I/O: motion, skeletons, rotations, foot contacts, findings, configs, errors, atomic "
         "writes, file formats, robot models (kinematics, dynamics), shipped data",
         ("robomotion.atomic", "robomotion.config", "robomotion.errors", "robomotion.findings",
-         "robomotion.foot_contacts", "robomotion.gl", "robomotion.jsonio", "robomotion.metrics", "robomotion.motion", "robomotion.pose_fit",
+         "robomotion.floor", "robomotion.foot_contacts", "robomotion.gl", "robomotion.jsonio", "robomotion.metrics",
+         "robomotion.motion", "robomotion.pose_fit",
          "robomotion.registration", "robomotion.resources", "robomotion.rotations", "robomotion.skeleton",
          "robomotion.skeletons", "robomotion.formats", "robomotion.robots", "robomotion.models"),
     ),
@@ -214,6 +215,7 @@ NOT_LOADED = {
     "robomotion.formats": ["robomotion.generators", "robomotion.retarget", "robomotion.envs", "robomotion.visual"],
     "robomotion.retarget": ["robomotion.generators", "robomotion.envs", "robomotion.cli"],
     "robomotion.envs.validation": ["robomotion.generators", "robomotion.envs.tracking", "gymnasium", "robomotion.cli"],
+    "robomotion.floor": ["robomotion.formats", "robomotion.generators", "robomotion.retarget", "robomotion.envs"],
 }
 
 

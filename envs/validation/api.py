@@ -1,49 +1,54 @@
-"""``validate``: can the robot physically track this reference? One verdict, with reasons.
+"""``validate``: can a tracking policy learn this reference? One verdict, with reasons.
 
-Three layers of evidence, all on the robot's own MuJoCo model:
+FAIL means physically impossible for the robot (support no contact can give, speeds or torques far
+beyond the motors, teleports, deep or lasting floor penetration, joints far past their range); WARN
+lists defects a tracker deviates from but tolerates; PASS is clean. The definition and the
+confusion table it was calibrated on are in ``docs/validation.md``.
 
-1. **Kinematic checks** on the reference: joint limits, joint speeds vs motor limits,
-   self-collision depth, ground penetration, sliding contacts, pelvis teleports, flight phases.
-2. **Dynamics** along the reference: inverse dynamics with feasible contact forces (unilateral,
-   friction pyramid, only where bodies touch the floor) gives the joint torques it needs and the
-   wrench no contact can explain (physical consistency, fraction of body weight), plus the
-   zero-moment point against the support polygon.
-3. **Closed-loop rollouts**: the robot's PD actuators track the reference from its first state,
-   once with no help (time until fall, tracking error, drift) and once with a spring-damper
-   holding the pelvis to the reference (how much help, in body weights).
+Stages, all on the robot's own MuJoCo model, each computed only if a check needs it:
 
-The verdict is ``fail`` if any check fails, ``warn`` if any warns, else ``pass``; every finding
-names the check, the worst value, the threshold and the frame ranges. Thresholds live in
+1. **Floor**: the clip's contact level (:mod:`robomotion.floor`); offsets up to
+   ``floor_offset_max`` are removed before judging, so contact checks are relative to the clip's floor.
+2. **Kinematics**: the reference and a per-frame MuJoCo sweep (contacts, self-collisions, Jacobians,
+   inverse dynamics).
+3. **Dynamics**: feasible contact forces (contacts within ``contact_distance``, and a tolerant set
+   within ``support_distance``), required torques, the unexplained wrench, the zero-moment point.
+4. **Rollouts** (only with ``ValidationConfig.rollouts``): open-loop PD tracking with and without a
+   pelvis spring; information only, never part of the verdict.
+
+The checks are data (:data:`~robomotion.envs.validation.checks.DEFAULT_CHECKS`); the verdict is the
+worst finding of the checks that decide. Thresholds live in
 :class:`~robomotion.envs.validation.config.ValidationConfig`.
 
 Example::
 
     from robomotion.envs import validate
     report = validate(motion, report_dir="out/validation")   # JSON + HTML + plots + video
-    print(report.verdict, report.summary())
+    print(report.verdict, report.decisive, report.summary())
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from robomotion.envs.validation import checks_dynamic, checks_kinematic, checks_rollout
+from robomotion.envs.validation.checks import DEFAULT_CHECKS, Check, CheckInputs, run_check
 from robomotion.envs.validation.config import ValidationConfig
 from robomotion.envs.validation.contact_wrench import ContactWrenches, solve_contact_wrenches
 from robomotion.envs.validation.reference import Reference, prepare_reference
 from robomotion.envs.validation.rollout import PelvisAssist, Rollout, control_reference, simulate_tracking
-from robomotion.envs.validation.sweep import ReferenceSweep, sweep_reference
+from robomotion.envs.validation.sweep import ReferenceSweep, sweep_reference, within
 from scipy.interpolate import interp1d
 
 from robomotion.findings import CheckResult, Finding, Severity, worst_severity
+from robomotion.floor import FloorEstimate, align_floor, estimate_floor
 from robomotion.motion import RobotMotion
 from robomotion.robots import get_robot
 
-__all__ = ["validate", "ValidationReport", "ValidationConfig", "ValidationTraces"]
+__all__ = ["DEFAULT_CHECKS", "Check", "ValidationConfig", "ValidationReport", "ValidationTraces", "validate"]
 
 #: The unassisted rollout stops this long after a fall (enough to see it in the video), s.
 _AFTER_FALL_S = 1.0
@@ -51,13 +56,17 @@ _AFTER_FALL_S = 1.0
 
 @dataclass(frozen=True, eq=False)
 class ValidationTraces:
-    """The intermediate results behind a report (for plots and further analysis; not in the JSON)."""
+    """The intermediate results behind a report (for plots and further analysis; not in the JSON).
+
+    ``wrenches`` is ``None`` when no check needed dynamics; the rollouts are ``None`` unless
+    ``ValidationConfig.rollouts`` was on."""
 
     reference: Reference
     sweep: ReferenceSweep
-    wrenches: ContactWrenches
-    unassisted: Rollout
-    assisted: Rollout
+    wrenches: ContactWrenches | None
+    unassisted: Rollout | None
+    assisted: Rollout | None
+    floor: FloorEstimate
 
 
 @dataclass(eq=False)
@@ -88,7 +97,13 @@ class ValidationReport:
     def findings(self) -> list[Finding]:
         """All findings, failures first."""
         found = [f for check in self.checks for f in check.findings]
-        return sorted(found, key=lambda f: f.severity != "fail")
+        rank = {"fail": 0, "warn": 1, "info": 2}
+        return sorted(found, key=lambda f: rank.get(f.severity, 3))
+
+    @property
+    def decisive(self) -> list[str]:
+        """Names of the checks whose findings set the verdict (empty for a pass)."""
+        return [c.name for c in self.checks if c.decides and c.status == self.verdict and self.verdict != "pass"]
 
     @property
     def failures(self) -> list[Finding]:
@@ -110,6 +125,7 @@ class ValidationReport:
         fps = float(self.motion["fps"])
         return {
             "verdict": self.verdict,
+            "decisive": self.decisive,
             "motion": self.motion,
             "findings": [f.to_dict(fps) for f in self.findings],
             "checks": [c.to_dict(fps) for c in self.checks],
@@ -157,14 +173,23 @@ class _Stopwatch:
         self._bar.close()
 
 
-def _motion_summary(motion: RobotMotion) -> dict:
+def _motion_summary(motion: RobotMotion, floor_shift: float) -> dict:
     return {
         "robot": motion.robot,
         "fps": motion.fps,
         "frames": motion.num_frames,
         "duration_s": motion.duration,
+        "floor_shift_m": floor_shift,
         "metadata": motion.metadata,
     }
+
+
+def _judged_motion(motion: RobotMotion, config: ValidationConfig) -> tuple[RobotMotion, FloorEstimate, float]:
+    """The motion as judged: moved down by its floor offset when that is at most ``floor_offset_max``."""
+    floor = estimate_floor(motion)
+    if 0.0 < abs(floor.offset) <= config.floor_offset_max:
+        return align_floor(motion, floor.offset), floor, floor.offset
+    return motion, floor, 0.0
 
 
 def validate(
@@ -172,6 +197,7 @@ def validate(
     config: ValidationConfig | None = None,
     report_dir: str | Path | None = None,
     *,
+    checks: Sequence[Check] | None = None,
     video: bool = True,
     video_size: tuple[int, int] = (320, 240),
     progress: bool | None = None,
@@ -181,8 +207,10 @@ def validate(
     Args:
         motion: the reference (its ``robot`` picks the model; joints are matched by name).
         config: thresholds and settings (default :class:`ValidationConfig`).
-        report_dir: if given, write ``report.json``, ``report.html``, plots and a rollout video there.
-        video: render the rollout video (only with ``report_dir``).
+        report_dir: if given, write ``report.json``, ``report.html``, plots and a video there.
+        checks: the checks to run (default :data:`~robomotion.envs.validation.checks.DEFAULT_CHECKS`);
+            checks of the ``"rollouts"`` stage run only when ``config.rollouts`` is on.
+        video: render the video (only with ``report_dir``).
         video_size: (width, height) of each video panel, pixels.
         progress: progress bar (``None``: only on a terminal).
 
@@ -191,62 +219,46 @@ def validate(
         UnknownNameError: unknown robot.
     """
     config = config or ValidationConfig()
+    checks = tuple(DEFAULT_CHECKS if checks is None else checks)
+    if not config.rollouts:
+        checks = tuple(c for c in checks if c.stage != "rollouts")
+    needed = {c.stage for c in checks}
+    dynamics = bool(needed & {"dynamics", "rollouts"})
+    rollouts = "rollouts" in needed
     spec = get_robot(motion.robot)
-    watch = _Stopwatch(stages=15 + (report_dir is not None), progress=progress)
+    watch = _Stopwatch(stages=2 + len(checks) + dynamics + 3 * rollouts + (report_dir is not None), progress=progress)
     start = time.perf_counter()
     try:
         with watch.stage("reference"):
-            reference = prepare_reference(motion, spec, config.smoothing_window_s)
+            prepare_reference(motion, spec, config.smoothing_window_s)  # bad input fails before anything else
+            judged, floor, shift = _judged_motion(motion, config)
+            reference = prepare_reference(judged, spec, config.smoothing_window_s)
         with watch.stage("sweep"):
-            sweep = sweep_reference(reference, spec, config.contact_distance)
-        checks = [
-            watch.run("joint_limits", lambda: checks_kinematic.check_joint_limits(reference, spec, config)),
-            watch.run("joint_speeds", lambda: checks_kinematic.check_joint_speeds(reference, spec, config)),
-            watch.run("self_collision", lambda: checks_kinematic.check_self_collision(reference, sweep, config)),
-            watch.run("ground_penetration",
-                      lambda: checks_kinematic.check_ground_penetration(reference, sweep, config)),
-            watch.run("foot_sliding", lambda: checks_kinematic.check_foot_sliding(reference, sweep, config)),
-            watch.run("root_teleport", lambda: checks_kinematic.check_root_teleport(reference, config)),
-            watch.run("support", lambda: checks_kinematic.check_support(reference, sweep, config)),
-        ]
-        with watch.stage("contact_wrench"):
-            wrenches = solve_contact_wrenches(
-                reference, sweep, spec.total_mass, float(spec.home_root_pos[2]), config.friction
-            )
-        checks += [
-            watch.run("torques", lambda: checks_dynamic.check_torques(reference, wrenches, spec, config)),
-            watch.run("physical_consistency",
-                      lambda: checks_dynamic.check_physical_consistency(reference, wrenches, config)),
-            watch.run("zmp", lambda: checks_dynamic.check_zmp(reference, wrenches, config)),
-        ]
-        with watch.stage("control_reference"):
-            target = control_reference(reference, spec, config.control_hz, config.smoothing_window_s)
-            feedforward = None
-            if config.torque_feedforward:
-                torque = wrenches.joint_torque
-                feedforward = interp1d(reference.times, torque, axis=0, bounds_error=False,
-                                       fill_value=(torque[0], torque[-1]))(target.times)
-        with watch.stage("rollout_unassisted"):
-            unassisted = simulate_tracking(
-                spec, target, config.fall_height, config.fall_tilt, None, feedforward, after_fall_s=_AFTER_FALL_S
-            )
-        assist = PelvisAssist(
-            config.assist_stiffness, config.assist_damping, config.assist_rot_stiffness, config.assist_rot_damping
-        )
-        with watch.stage("rollout_assisted"):
-            assisted = simulate_tracking(spec, target, config.fall_height, config.fall_tilt, assist, feedforward)
-        checks += [
-            watch.run("unassisted_rollout", lambda: checks_rollout.check_unassisted(reference, unassisted, config)),
-            watch.run("assisted_rollout",
-                      lambda: checks_rollout.check_assisted(reference, assisted, wrenches.body_weight, config)),
-        ]
+            wide = sweep_reference(reference, spec, max(config.contact_distance, config.support_distance))
+            sweep = within(wide, config.contact_distance)
+        inputs = CheckInputs(reference, spec, config, sweep, floor, shift)
+        results = [watch.run(c.name, lambda c=c: run_check(c, inputs)) for c in checks if c.stage == "kinematics"]
+        if dynamics:
+            with watch.stage("contact_wrench"):
+                wrenches, support = (
+                    solve_contact_wrenches(reference, part, spec.total_mass, float(spec.home_root_pos[2]),
+                                           config.friction, zmp=part is sweep)
+                    for part in (sweep, within(wide, config.support_distance))
+                )
+            inputs = replace(inputs, wrenches=wrenches, support_wrenches=support)
+            results += [watch.run(c.name, lambda c=c: run_check(c, inputs)) for c in checks if c.stage == "dynamics"]
+        if rollouts:
+            inputs = replace(inputs, **_rollouts(reference, spec, config, inputs.wrenches, watch))
+            results += [watch.run(c.name, lambda c=c: run_check(c, inputs)) for c in checks if c.stage == "rollouts"]
+        order = {c.name: k for k, c in enumerate(checks)}
+        results.sort(key=lambda r: order.get(r.name, len(order)))
         report = ValidationReport(
-            verdict=worst_severity(c.status for c in checks),
-            motion=_motion_summary(reference.motion),
-            checks=checks,
+            verdict=worst_severity(r.status for r in results if r.decides),
+            motion=_motion_summary(reference.motion, shift),
+            checks=results,
             config=config,
             timings=watch.timings,
-            traces=ValidationTraces(reference, sweep, wrenches, unassisted, assisted),
+            traces=ValidationTraces(reference, sweep, inputs.wrenches, inputs.unassisted, inputs.assisted, floor),
         )
         report.timings["total"] = time.perf_counter() - start
         if report_dir is not None:
@@ -258,3 +270,26 @@ def validate(
     finally:
         watch.close()
     return report
+
+
+def _rollouts(
+    reference: Reference, spec, config: ValidationConfig, wrenches: ContactWrenches, watch: _Stopwatch
+) -> dict[str, Rollout]:
+    """The open-loop PD rollouts, without and with the pelvis spring (information only)."""
+    with watch.stage("control_reference"):
+        target = control_reference(reference, spec, config.control_hz, config.smoothing_window_s)
+        feedforward = None
+        if config.torque_feedforward:
+            torque = wrenches.joint_torque
+            feedforward = interp1d(reference.times, torque, axis=0, bounds_error=False,
+                                   fill_value=(torque[0], torque[-1]))(target.times)
+    with watch.stage("rollout_unassisted"):
+        unassisted = simulate_tracking(
+            spec, target, config.fall_height, config.fall_tilt, None, feedforward, after_fall_s=_AFTER_FALL_S
+        )
+    assist = PelvisAssist(
+        config.assist_stiffness, config.assist_damping, config.assist_rot_stiffness, config.assist_rot_damping
+    )
+    with watch.stage("rollout_assisted"):
+        assisted = simulate_tracking(spec, target, config.fall_height, config.fall_tilt, assist, feedforward)
+    return {"unassisted": unassisted, "assisted": assisted}

@@ -9,21 +9,34 @@ from __future__ import annotations
 
 import numpy as np
 from robomotion.envs.validation.config import ValidationConfig
-from robomotion.envs.validation.reference import Reference
+from robomotion.envs.validation.contact_wrench import ContactWrenches
+from robomotion.envs.validation.reference import Reference, span_speeds
 from robomotion.envs.validation.sweep import ReferenceSweep, point_jacobians
 
-from robomotion.findings import CheckResult, Finding, exceedances, frame_runs, threshold_check, worst_column
+from robomotion.findings import (
+    CheckResult,
+    Finding,
+    FrameRange,
+    exceedances,
+    frame_runs,
+    moving_mean,
+    threshold_check,
+    worst_column,
+)
+from robomotion.floor import FloorEstimate
 from robomotion.robots.spec import RobotSpec
 from robomotion.rotations import quat_angle
 
 __all__ = [
+    "check_floor_offset",
+    "check_foot_sliding",
+    "check_ground_penetration",
     "check_joint_limits",
     "check_joint_speeds",
-    "check_self_collision",
-    "check_ground_penetration",
-    "check_foot_sliding",
     "check_root_teleport",
+    "check_self_collision",
     "check_support",
+    "loaded_contacts",
 ]
 
 
@@ -39,6 +52,38 @@ def _per_frame_max(values: np.ndarray, frame: np.ndarray, num_frames: int) -> tu
         best[frame[chosen][positive]] = values[chosen][positive]
         where[frame[chosen][positive]] = chosen[positive]
     return best, where
+
+
+def check_floor_offset(
+    reference: Reference, floor: FloorEstimate, shift: float, config: ValidationConfig
+) -> CheckResult:
+    """The clip's contact level (see :mod:`robomotion.floor`): a warning when it is off z = 0.
+
+    Offsets up to ``floor_offset_max`` are corrected before the contact checks run (they judge the
+    clip relative to its own floor); larger ones are judged as given.
+    """
+    offset = floor.offset
+    findings = []
+    if abs(offset) > config.floor_offset_warn:
+        where = "above" if offset > 0 else "below"
+        judged = (
+            f"contact checks judged relative to it (the clip was moved {abs(shift) * 100:.1f} cm "
+            f"{'down' if shift > 0 else 'up'})" if shift else
+            f"more than {config.floor_offset_max * 100:g} cm: contact checks judged against z = 0"
+        )
+        findings.append(Finding(
+            "floor_offset", "warn",
+            f"the clip stands {abs(offset) * 100:.1f} cm {where} the floor; {judged}; "
+            "fix it with `robomotion convert IN OUT --align-floor`",
+            abs(offset), config.floor_offset_warn, (FrameRange(0, reference.num_frames - 1),),
+        ))
+    return CheckResult(
+        "floor_offset",
+        "The clip stands on the floor (z = 0)",
+        metrics={"floor_offset_m": offset, "shift_applied_m": shift, "quantile": floor.quantile},
+        findings=findings,
+        series=floor.lowest - shift,
+    )
 
 
 def check_joint_limits(reference: Reference, spec: RobotSpec, config: ValidationConfig) -> CheckResult:
@@ -62,15 +107,19 @@ def check_joint_limits(reference: Reference, spec: RobotSpec, config: Validation
     }
     return threshold_check(
         "joint_limits", "Joint angles within the joint ranges", metrics, per_frame, reference.fps,
-        config.joint_limit_warn, config.joint_limit_fail, 0.0, describe, " rad"
+        config.joint_limit_warn, config.joint_limit_fail, config.joint_limit_fail_min_s, describe, " rad"
     )
 
 
 def check_joint_speeds(reference: Reference, spec: RobotSpec, config: ValidationConfig) -> CheckResult:
-    """Smoothed joint speeds against the motors' velocity limits (fraction of the limit)."""
-    speeds = np.abs(reference.qvel[:, 6:])
+    """Joint speeds (central differences over ``joint_speed_span_s``, at least a frame either side)
+    against the motors' velocity limits (fraction of the limit); fails on the ``joint_speed_window_s``
+    moving mean of the worst joint's fraction (a fast oscillation's speed crosses zero twice a period,
+    while another joint is at its fastest)."""
+    speeds = span_speeds(reference.motion.joint_pos, reference.fps, config.joint_speed_span_s)
     ratio = speeds / spec.velocity_limits[None, :]
     per_frame, worst_joint = worst_column(ratio)
+    sustained = moving_mean(per_frame, reference.fps, config.joint_speed_window_s)
     names = spec.joint_names
 
     def describe(t: int) -> str:
@@ -80,12 +129,13 @@ def check_joint_speeds(reference: Reference, spec: RobotSpec, config: Validation
     peak = int(per_frame.argmax())
     metrics = {
         "peak_fraction_of_limit": float(per_frame.max()),
+        "sustained_fraction_of_limit": float(sustained.max()),
         "worst_joint": names[worst_joint[peak]],
         "peak_speed_rad_s": float(speeds[peak, worst_joint[peak]]),
     }
     return threshold_check(
         "joint_speeds", "Joint speeds within the motors' velocity limits", metrics, per_frame, reference.fps,
-        config.joint_speed_warn, config.joint_speed_fail, config.fail_min_s, describe, "%", scale=100.0
+        config.joint_speed_warn, config.joint_speed_fail, 0.0, describe, "%", scale=100.0, fail_values=sustained
     )
 
 
@@ -115,7 +165,8 @@ def check_self_collision(reference: Reference, sweep: ReferenceSweep, config: Va
 
 
 def check_ground_penetration(reference: Reference, sweep: ReferenceSweep, config: ValidationConfig) -> CheckResult:
-    """Depth of robot geoms below the floor; fails on a single frame deeper than ``ground_penetration_fail``."""
+    """Depth of robot geoms below the floor; fails when deeper than ``ground_penetration_fail`` for
+    ``ground_penetration_fail_min_s``."""
     floor = sweep.floor
     depth, where = _per_frame_max(-floor.dist, floor.frame, reference.num_frames)
     model = sweep.model
@@ -129,7 +180,7 @@ def check_ground_penetration(reference: Reference, sweep: ReferenceSweep, config
     }
     return threshold_check(
         "ground_penetration", "No body below the floor", metrics, depth, reference.fps, config.ground_penetration_warn,
-        config.ground_penetration_fail, 0.0, describe, " m"
+        config.ground_penetration_fail, config.ground_penetration_fail_min_s, describe, " m"
     )
 
 
@@ -144,10 +195,27 @@ def contact_slip_speeds(reference: Reference, sweep: ReferenceSweep) -> np.ndarr
     return np.linalg.norm(tangential, axis=1)
 
 
-def check_foot_sliding(reference: Reference, sweep: ReferenceSweep, config: ValidationConfig) -> CheckResult:
-    """Sliding of body points that touch the floor (a planted or rolling foot does not slide)."""
+def loaded_contacts(sweep: ReferenceSweep, wrenches: ContactWrenches, fraction: float) -> np.ndarray:
+    """(K,) floor contacts on a body that pushes on the floor with at least ``fraction`` of body
+    weight in that frame (normal force summed over the body's contacts)."""
     floor = sweep.floor
-    touching = floor.dist < config.slide_distance
+    if len(floor) == 0:
+        return np.zeros(0, dtype=bool)
+    normal = np.sum(wrenches.contact_force * floor.basis[:, 0], axis=1)
+    key = floor.frame * sweep.model.nbody + floor.body
+    unique, group = np.unique(key, return_inverse=True)
+    load = np.bincount(group, weights=normal, minlength=len(unique))
+    return load[group] >= fraction * wrenches.body_weight
+
+
+def check_foot_sliding(
+    reference: Reference, sweep: ReferenceSweep, wrenches: ContactWrenches, config: ValidationConfig
+) -> CheckResult:
+    """Sliding of body points on the floor: points within ``slide_distance`` of it, and every contact
+    point of a body that carries load (a planted or rolling foot does not slide; a loaded foot that
+    glides needs friction the floor does not give)."""
+    floor = sweep.floor
+    touching = (floor.dist < config.slide_distance) | loaded_contacts(sweep, wrenches, config.loaded_fraction)
     slip = np.where(touching, contact_slip_speeds(reference, sweep), 0.0)
     per_frame, where = _per_frame_max(slip, floor.frame, reference.num_frames)
     model = sweep.model
@@ -157,8 +225,7 @@ def check_foot_sliding(reference: Reference, sweep: ReferenceSweep, config: Vali
 
     def describe(t: int) -> str:
         body = model.body(int(floor.body[where[t]])).name
-        within = f"within {config.slide_distance * 100:g} cm"
-        return f"{body} slides at {per_frame[t]:.2f} m/s while touching the floor ({within})"
+        return f"{body} slides at {per_frame[t]:.2f} m/s while on the floor"
 
     metrics = {
         "peak_slip_speed_m_s": float(per_frame.max()),
@@ -166,8 +233,8 @@ def check_foot_sliding(reference: Reference, sweep: ReferenceSweep, config: Vali
         "slide_distance_m": float(np.sum(per_frame * sliding) / reference.fps),
     }
     return threshold_check(
-        "foot_sliding", "Bodies touching the floor do not slide", metrics, per_frame, reference.fps,
-        config.foot_slide_warn, config.foot_slide_fail, config.fail_min_s, describe, " m/s"
+        "foot_sliding", "Bodies on the floor do not slide", metrics, per_frame, reference.fps,
+        config.foot_slide_warn, config.foot_slide_fail, config.foot_slide_fail_min_s, describe, " m/s"
     )
 
 

@@ -5,9 +5,11 @@ the quantity exceeds the level, grouped into frame ranges. A ``fail`` level may 
 last ``*_fail_min_s`` seconds, so one noisy frame does not sink a whole clip. Units are SI: metres,
 radians, seconds, newtons; torques and speeds are also given as fractions of the motor's limits.
 
-Where a number comes from another tool it says so (ProtoMotions' motion filters, holosoma's
-retargeting evaluation, BeyondMimic's tracking terminations); the remaining defaults were set on
-the G1 home pose, synthetic broken references and the Kimodo-G1 examples (see ``docs/validation.md``).
+A ``fail`` level means physically impossible for the robot (a tracking policy cannot learn it); the
+fail levels were tuned on the train split of the labelled corpus (``benchmarks/trackability.py``,
+``docs/validation.md``): real clips tracking policies handle, and corruptions no robot can do.
+Where a warn level comes from another tool it says so (ProtoMotions' motion filters, holosoma's
+retargeting evaluation, BeyondMimic's tracking terminations).
 
 A :class:`~robomotion.config.Config`: override any field with ``config.replace(field=value)``, a dict
 (:meth:`ValidationConfig.from_dict`) or a JSON file (``robomotion validate MOTION --config my.json``)
@@ -32,36 +34,55 @@ class ValidationConfig(Config):
         smoothing_window_s: Savitzky-Golay window (seconds) for the finite-difference velocities and
             accelerations of the reference; at least 5 frames are used.
 
+    Floor (see :mod:`robomotion.floor`):
+        floor_offset_warn: warn when the clip's contact level is further than this from z = 0 (m).
+        floor_offset_max: offsets up to this are removed before the contact checks (judged relative to
+            the clip's own floor); larger ones are judged against z = 0 (m).
+
     Contacts (kinematic reference, no physics):
         contact_distance: a robot geom within this distance of the floor counts as touching it (m).
+        support_distance: for the failing level of ``physical_consistency``, bodies within this
+            distance may push: a foot a few cm up is a defect a tracker fixes, not missing support (m).
         friction: Coulomb friction coefficient of the linearised friction cone (rubber on floor ~0.8).
 
     Kinematic checks on the reference:
-        joint_limit_warn / joint_limit_fail: joint position beyond its range (rad).
-        joint_speed_warn / joint_speed_fail: joint speed as a fraction of the motor's velocity limit.
+        joint_limit_warn / joint_limit_fail: joint position beyond its range (rad); the fail level must
+            last ``joint_limit_fail_min_s`` (s).
+        joint_speed_warn / joint_speed_fail: joint speed as a fraction of the motor's velocity limit;
+            warn on any frame, fail on the ``joint_speed_window_s`` moving mean of the worst joint's (s). Speeds are
+            differences over ``joint_speed_span_s`` (s; 0 = one frame either side).
         self_collision_warn / self_collision_fail: penetration depth between two robot geoms (m).
-        self_collision_fail_min_s: how long the ``self_collision_fail`` depth must last (s); ProtoMotions
-            rejects clips with > 3 cm of self-penetration on more than 10 frames (1/3 s at 30 fps).
+        self_collision_fail_min_s: how long the ``self_collision_fail`` depth must last (s). (ProtoMotions
+            rejects clips with > 3 cm on more than 10 frames; the karate clips real policies track
+            overlap capsules by up to 9 cm, so that is a warning here.)
         ground_penetration_warn / ground_penetration_fail: depth of any robot geom below the floor (m);
-            holosoma counts a frame as penetrating at 1 cm.
+            holosoma counts a frame as penetrating at 1 cm; the fail level must last
+            ``ground_penetration_fail_min_s`` (s).
         slide_distance: a body point within this distance of the floor (m) counts as touching it for
             the sliding check (stricter than ``contact_distance``: a foot swinging 1.5 cm above the
             floor may carry load in the force check but does not slide).
-        foot_slide_warn / foot_slide_fail: horizontal speed of a body point touching the floor (m/s);
-            a planted foot has ~0, rolling heel-to-toe included.
+        foot_slide_warn / foot_slide_fail: horizontal speed of a body point on the floor (m/s); a planted
+            foot has ~0, rolling heel-to-toe included; the fail level must last ``foot_slide_fail_min_s``.
+        loaded_fraction: a body pushing on the floor with at least this fraction of body weight (in the
+            contact-force solution) counts as on the floor for the sliding check, however high.
         root_speed_warn / root_speed_fail: pelvis speed between consecutive frames (m/s): a teleport;
             the G1 walks below ~2 m/s, ProtoMotions rejects bodies faster than 15 m/s.
         root_angular_speed_fail: pelvis angular speed between consecutive frames (rad/s).
         unsupported_warn_s: longest stretch with no body touching the floor before a warning (s).
 
     Dynamics along the reference (inverse dynamics, contact forces):
-        torque_warn / torque_fail: required joint torque as a fraction of the effort limit.
+        torque_warn / torque_fail: required joint torque as a fraction of the effort limit; warn on any
+            frame, fail on the ``torque_window_s`` moving mean (s).
         residual_warn / residual_fail: base wrench that no feasible contact force explains, as a
             fraction of body weight (the physical-consistency score); moments count after dividing by
-            the standing pelvis height.
+            the standing pelvis height. Warn per frame (contacts within ``contact_distance``); fail on
+            the ``residual_window_s`` moving mean with contacts within ``support_distance``.
         zmp_margin_warn: zero-moment point outside the support polygon by more than this (m).
 
-    Closed-loop rollouts (MuJoCo, PD actuators, 200 Hz physics, ``control_hz`` targets):
+    Closed-loop rollouts (information only, never part of the verdict; MuJoCo, PD actuators, 200 Hz
+    physics, ``control_hz`` targets):
+        rollouts: run them (off by default: open-loop tracking without balance falls on most real
+            clips and measures the missing controller, not the reference).
         control_hz: rate at which joint targets change; a divisor of the model's 200 Hz physics rate.
         torque_feedforward: add the joint torques inverse dynamics says the reference needs to the PD
             law (``tau = tau_ref + kp (q_ref - q) + kd (qdot_ref - qdot)``). Off = PD with velocity
@@ -82,39 +103,50 @@ class ValidationConfig(Config):
         assist_peak_warn / assist_peak_fail: peak of the sustained assistance, fraction of body weight.
         tracking_warn / tracking_fail: mean tracked-body position error of the assisted rollout (m).
 
-    Durations:
-        fail_min_s: how long a ``*_fail`` level must be exceeded before it fails the clip (s); the
-            joint-limit, ground-penetration and teleport levels fail on a single frame.
+    The teleport levels fail on a single frame.
     """
 
     smoothing_window_s: float = 0.2
+
+    floor_offset_warn: float = 0.02
+    floor_offset_max: float = 0.05
 
     contact_distance: float = 0.02
     friction: float = 0.8
 
     joint_limit_warn: float = 0.01
-    joint_limit_fail: float = 0.1
+    joint_limit_fail: float = 0.25
+    joint_limit_fail_min_s: float = 0.1
     joint_speed_warn: float = 0.8
-    joint_speed_fail: float = 1.0
+    joint_speed_fail: float = 1.5
+    joint_speed_window_s: float = 0.1
+    joint_speed_span_s: float = 0.0
     self_collision_warn: float = 0.01
-    self_collision_fail: float = 0.03
-    self_collision_fail_min_s: float = 0.33
+    self_collision_fail: float = 0.10
+    self_collision_fail_min_s: float = 0.5
     ground_penetration_warn: float = 0.01
-    ground_penetration_fail: float = 0.03
+    ground_penetration_fail: float = 0.05
+    ground_penetration_fail_min_s: float = 0.1
     slide_distance: float = 0.005
     foot_slide_warn: float = 0.3
-    foot_slide_fail: float = 1.0
+    foot_slide_fail: float = 0.75
+    foot_slide_fail_min_s: float = 0.5
+    loaded_fraction: float = 0.1
     root_speed_warn: float = 4.0
     root_speed_fail: float = 8.0
     root_angular_speed_fail: float = 25.0
     unsupported_warn_s: float = 0.3
 
     torque_warn: float = 0.9
-    torque_fail: float = 1.0
+    torque_fail: float = 1.5
+    torque_window_s: float = 0.5
     residual_warn: float = 0.1
-    residual_fail: float = 0.25
+    residual_fail: float = 0.5
+    residual_window_s: float = 1.0
+    support_distance: float = 0.10
     zmp_margin_warn: float = 0.03
 
+    rollouts: bool = False
     control_hz: float = 50.0
     torque_feedforward: bool = True
     fall_height: float = 0.25
@@ -131,8 +163,6 @@ class ValidationConfig(Config):
     assist_peak_fail: float = 2.0
     tracking_warn: float = 0.05
     tracking_fail: float = 0.15
-
-    fail_min_s: float = 0.1
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -208,6 +208,7 @@ def solve_contact_wrenches(
     friction: float,
     chunk_frames: int = 256,
     solver: Callable[[np.ndarray, np.ndarray, float], np.ndarray] = nonnegative_ridge_least_squares,
+    zmp: bool = True,
 ) -> ContactWrenches:
     """Distribute the required base wrench over feasible floor-contact forces, all frames at once.
 
@@ -219,6 +220,8 @@ def solve_contact_wrenches(
         friction: Coulomb friction coefficient of the pyramids.
         chunk_frames: frames solved together (bounds memory on long clips).
         solver: the batched non-negative ridge least-squares solver (see :func:`nnls_per_problem`).
+        zmp: compute the ZMP's distance to the support polygon (a convex hull per frame, the slowest
+            part); ``False`` leaves ``support_margin`` NaN.
     """
     frames = sweep.num_frames
     body_weight = total_mass * GRAVITY
@@ -249,17 +252,19 @@ def solve_contact_wrenches(
         contact_force[contacts] = np.einsum("ke,kei->ki", edge_force, edges[contacts])
 
     residual = sweep.inverse_force[:, :6] - explained[:, :6]
-    zmp = _zero_moment_points(reference, sweep.inverse_force[:, :6], body_weight)
+    zmp_points = _zero_moment_points(reference, sweep.inverse_force[:, :6], body_weight)
     support_margin = np.full(frames, np.nan)
-    for t in np.flatnonzero(~np.isnan(zmp[:, 0]) & (np.diff(first_of_frame) > 0)):
-        support_margin[t] = signed_distance_to_polygon(floor.pos[first_of_frame[t] : first_of_frame[t + 1], :2], zmp[t])
+    for t in np.flatnonzero(~np.isnan(zmp_points[:, 0]) & (np.diff(first_of_frame) > 0)) if zmp else ():
+        support_margin[t] = signed_distance_to_polygon(
+            floor.pos[first_of_frame[t] : first_of_frame[t + 1], :2], zmp_points[t]
+        )
     supported = np.diff(first_of_frame) > 0
     return ContactWrenches(
         contact_force=contact_force,
         residual=residual,
         residual_fraction=np.linalg.norm(residual * scale, axis=1),
         joint_torque=sweep.inverse_force[:, 6:] - explained[:, 6:],
-        zmp=zmp,
+        zmp=zmp_points,
         support_margin=support_margin,
         supported=supported,
         body_weight=body_weight,

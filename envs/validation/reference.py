@@ -20,7 +20,7 @@ from robomotion.motion import RobotMotion
 from robomotion.robots.spec import RobotSpec
 from robomotion.rotations import quat_conjugate, quat_multiply
 
-__all__ = ["Reference", "prepare_reference", "MIN_FRAMES"]
+__all__ = ["Reference", "prepare_reference", "MIN_FRAMES", "span_speeds"]
 
 #: Fewest frames a clip needs for a second-order smoothed derivative.
 MIN_FRAMES = 5
@@ -67,6 +67,21 @@ def smoothed_derivatives(values: np.ndarray, fps: float, window_s: float) -> tup
     first = savgol_filter(values, window, 2, deriv=1, delta=1.0 / fps, axis=0, mode="interp")
     second = savgol_filter(values, window, 2, deriv=2, delta=1.0 / fps, axis=0, mode="interp")
     return first, second
+
+
+def span_speeds(values: np.ndarray, fps: float, span_s: float) -> np.ndarray:
+    """(T, ...) |change of ``values`` over ``span_s``| / ``span_s``, centred (one-sided at the ends);
+    at least one frame either side (``span_s=0``: central differences).
+
+    The average speed over a short span: unlike a smoothing filter it does not shrink a fast move
+    that lasts about as long as the filter window. Units: those of ``values`` per second.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    half = max(1, int(round(0.5 * span_s * fps)))
+    frames = np.arange(len(values))
+    ahead, behind = np.minimum(frames + half, len(values) - 1), np.maximum(frames - half, 0)
+    span = np.maximum(ahead - behind, 1) / fps
+    return np.abs(values[ahead] - values[behind]) / span.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
 def prepare_reference(motion: RobotMotion, spec: RobotSpec, smoothing_window_s: float) -> Reference:

@@ -1,13 +1,14 @@
 """Write a :class:`~robomotion.envs.validation.ValidationReport` to a folder people can open.
 
 * ``report.json``: verdict, findings (with frame ranges), every check's numbers, config, timings.
-* ``report.html``: one self-contained page (plots embedded) with the verdict, the reasons and
-  the rollout video next to it.
+* ``report.html``: one self-contained page (plots embedded) with the verdict, the checks that
+  decided it, the reasons and the video of the reference it judged.
 * ``timeline.png`` (where the problems are), ``torques.png`` (required torque vs effort limit),
-  ``support.png`` (zero-moment point vs support, unexplained wrench), ``tracking.png``
-  (rollout tracking error and assistance force).
-* ``rollout.mp4``: the reference (left) next to the robot simulated without help (right), by
-  :func:`robomotion.visual.render.render_video` (MuJoCo offscreen, EGL on CPU).
+  ``support.png`` (zero-moment point vs support, unexplained wrench), and with rollouts on,
+  ``tracking.png`` (rollout tracking error and assistance force; information only).
+* ``reference.mp4``: the reference with its verdict; with rollouts on, the open-loop PD rollout
+  next to it, labelled information only, by :func:`robomotion.visual.render.render_video`
+  (MuJoCo offscreen, EGL on CPU).
 
 Every file is written atomically. Plots use matplotlib's object API (no pyplot global state).
 """
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["write_report", "plot_timeline", "plot_torques", "plot_support", "plot_tracking"]
 
-_COLOURS = {"pass": "#2e7d32", "warn": "#ef8f00", "fail": "#c62828"}
+_COLOURS = {"pass": "#2e7d32", "info": "#757575", "warn": "#ef8f00", "fail": "#c62828"}
 _DPI = 100
 
 
@@ -144,18 +145,22 @@ def plot_tracking(report: ValidationReport) -> Figure:
     return figure
 
 
-def _render_rollout(report: ValidationReport, path: Path, size: tuple[int, int], progress: bool | None) -> Path:
+def _render_video(report: ValidationReport, path: Path, size: tuple[int, int], progress: bool | None) -> Path:
+    """The reference the verdict judges; with rollouts run, the open-loop rollout next to it."""
     from robomotion.visual.render import render_video
 
     traces = report.traces
     motion = traces.reference.motion
+    if traces.unassisted is None:
+        return render_video(motion, path, fps=25.0, width=size[0], height=size[1], progress=progress,
+                            titles=(f"reference: {report.verdict.upper()}",))
     rollout = RobotMotion.from_qpos(
         motion.robot, report.config.control_hz, traces.unassisted.qpos, motion.joint_names,
         {"source": "MuJoCo rollout without help"},
     )
     return render_video(
         motion, path, fps=25.0, width=size[0], height=size[1], side_by_side=rollout, progress=progress,
-        titles=("reference", "rollout (no help)"),
+        titles=(f"reference: {report.verdict.upper()}", "open-loop PD (info only)"),
     )
 
 
@@ -179,11 +184,18 @@ def _html(report: ValidationReport, images: dict[str, Path], video: Path | None)
         f"</figure>"
         for name, path in images.items()
     )
+    caption = (
+        "<p>The reference: the motion the verdict judges (the timeline below shows where each finding is).</p>"
+        if report.traces.unassisted is None else
+        "<p>Left: the reference, which the verdict judges. Right, for information only: the robot simulated "
+        "in MuJoCo with open-loop PD tracking and no balance controller, which falls on most clips; it never "
+        "decides the verdict.</p>"
+    )
     player = (
-        f"<video src='{video.name}' controls loop muted width='100%'></video>"
-        "<p>Left: the reference. Right: the robot simulated in MuJoCo with its PD actuators and no help.</p>"
+        f"<video src='{video.name}' controls loop muted width='100%'></video>{caption}"
         if video is not None else "<p>No video rendered.</p>"
     )
+    decisive = ", ".join(report.decisive) or "none"
     player += "".join(f"<p><em>{html.escape(note)}</em></p>" for note in report.notes)
     metadata = html.escape(json.dumps(report.motion, default=str))
     return f"""<!DOCTYPE html>
@@ -195,18 +207,20 @@ body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
 table {{ border-collapse: collapse; width: 100%; margin: 1em 0; font-size: .9em; }}
 td, th {{ border-bottom: 1px solid #e0e0e0; padding: .35em .5em; text-align: left; vertical-align: top; }}
 td.pass {{ color: {_COLOURS['pass']}; }} td.warn {{ color: {_COLOURS['warn']}; }}
-td.fail {{ color: {_COLOURS['fail']}; }}
-td.pass, td.warn, td.fail {{ font-weight: bold; text-transform: uppercase; }}
+td.fail {{ color: {_COLOURS['fail']}; }} td.info {{ color: {_COLOURS['info']}; }}
+td.pass, td.warn, td.fail, td.info {{ font-weight: bold; text-transform: uppercase; }}
 code {{ font-size: .85em; word-break: break-word; }} img {{ max-width: 100%; }}
 </style></head><body>
 <h1>Can the {html.escape(str(report.motion['robot']).upper())} track this motion?</h1>
 <p><span class="badge">{report.verdict}</span>
 &nbsp;{report.motion['frames']} frames at {fps:g} fps ({report.motion['duration_s']:.2f} s),
-validated in {report.timings.get('total', 0.0):.2f} s.</p>
+validated in {report.timings.get('total', 0.0):.2f} s. Decided by: <b>{html.escape(decisive)}</b>.</p>
+<p>FAIL: a tracking policy cannot be expected to learn this motion (physically impossible for the robot).
+WARN: defects a tracker deviates from but tolerates. INFO: reported, never part of the verdict.</p>
 <p><code>{metadata}</code></p>
 <h2>Reasons</h2>
 <table><tr><th>severity</th><th>check</th><th>finding</th><th>where</th></tr>{rows}</table>
-<h2>Rollout</h2>{player}
+<h2>Video</h2>{player}
 <h2>Plots</h2>{figures}
 <h2>All checks</h2>
 <table><tr><th>status</th><th>check</th><th>numbers</th><th>time</th></tr>{checks}</table>
@@ -228,20 +242,20 @@ def write_report(
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    images = {
-        "timeline": _save(plot_timeline(report), directory / "timeline.png"),
-        "torques": _save(plot_torques(report), directory / "torques.png"),
-        "support": _save(plot_support(report), directory / "support.png"),
-        "tracking": _save(plot_tracking(report), directory / "tracking.png"),
-    }
+    images = {"timeline": _save(plot_timeline(report), directory / "timeline.png")}
+    if report.traces.wrenches is not None:
+        images["torques"] = _save(plot_torques(report), directory / "torques.png")
+        images["support"] = _save(plot_support(report), directory / "support.png")
+    if report.traces.assisted is not None:
+        images["tracking"] = _save(plot_tracking(report), directory / "tracking.png")
     files: dict[str, Path] = dict(images)
     if video:
         try:
-            files["video"] = _render_rollout(report, directory / "rollout.mp4", video_size, progress)
+            files["video"] = _render_video(report, directory / "reference.mp4", video_size, progress)
         except (mujoco.FatalError, ImportError, OSError, RuntimeError, AttributeError) as exc:  # no OpenGL
             from robomotion.gl import backend_hint
 
-            note = f"rollout video skipped: offscreen rendering failed ({str(exc).strip()[:200]}); {backend_hint()}"
+            note = f"video skipped: offscreen rendering failed ({str(exc).strip()[:200]}); {backend_hint()}"
             report.notes.append(note)
             logging.getLogger("robomotion").warning(note)  # on the console even when called from Python
     files["html"] = write_text(directory / "report.html", _html(report, images, files.get("video")))

@@ -20,7 +20,7 @@ pointing from the floor into the robot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import mujoco
 import numpy as np
@@ -28,7 +28,7 @@ from robomotion.envs.validation.reference import Reference
 
 from robomotion.robots.spec import RobotSpec
 
-__all__ = ["FloorContacts", "SelfContacts", "ReferenceSweep", "sweep_reference", "point_jacobians"]
+__all__ = ["FloorContacts", "SelfContacts", "ReferenceSweep", "sweep_reference", "point_jacobians", "within"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,10 +113,27 @@ def point_jacobians(sweep: ReferenceSweep, contacts: np.ndarray) -> np.ndarray:
     return jac[:, :3] - np.cross(offset[:, :, None], jac[:, 3:], axis=1)
 
 
+def within(sweep: ReferenceSweep, distance: float) -> ReferenceSweep:
+    """``sweep`` keeping only the floor contacts closer than ``distance`` (m) to the floor."""
+    floor = sweep.floor
+    keep = floor.dist < distance
+    if np.all(keep):
+        return sweep
+    columns = {f.name: getattr(floor, f.name)[keep] for f in fields(FloorContacts)}
+    return replace(sweep, floor=FloorContacts(**columns))
+
+
 def _geometry_model(spec: RobotSpec, contact_distance: float) -> tuple[mujoco.MjModel, np.ndarray]:
-    model = spec.load_model(scene=True)
+    """The scene compiled with a ``contact_distance`` margin on the environment's geoms.
+
+    The margin must be compiled in: MuJoCo (4.0) sizes its broad phase from the compiled margins,
+    so raising ``model.geom_margin`` afterwards silently finds only contacts within ~1 cm.
+    """
+    scene = mujoco.MjSpec.from_file(str(spec.scene_path))
+    for geom in scene.worldbody.geoms:
+        geom.margin = contact_distance
+    model = scene.compile()
     environment = np.flatnonzero(model.geom_bodyid == 0)
-    model.geom_margin[environment] = contact_distance
     return model, environment
 
 

@@ -63,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="SOMA BVH in the standard T-pose rest (default: BONES-SEED rest; reading detects it)",
     )
     parser.add_argument("--robot", default="g1", help="robot of robot formats (default g1)")
+    parser.add_argument(
+        "--align-floor",
+        action="store_true",
+        help="robot motions: move the root vertically so the feet meet z = 0 (the clip's contact level, "
+        "see robomotion.floor)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -92,6 +98,20 @@ def write_options(format_name: str, args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def align_floor_of(motion, source: Path):
+    """``motion`` (a robot motion) moved so its feet meet z = 0; prints the shift. Shared by the
+    ``--align-floor`` options of convert, retarget and generate."""
+    from robomotion.errors import FormatError
+    from robomotion.floor import align_floor, estimate_floor
+    from robomotion.motion import RobotMotion
+
+    if not isinstance(motion, RobotMotion):
+        raise FormatError("--align-floor needs a robot motion (retarget a human motion first)", source, "align_floor")
+    offset = estimate_floor(motion).offset
+    print(f"floor: the clip stood {offset * 100:+.1f} cm from z = 0; moved the root by {-offset * 100:+.1f} cm")
+    return align_floor(motion, offset)
+
+
 def run(args: argparse.Namespace) -> int:
     from robomotion.errors import FormatError
     from robomotion.formats import detect_format, get_format, output_format
@@ -117,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
             args.output,
             field="format",
         )
+    if args.align_floor:
+        motion = align_floor_of(motion, args.input)
     options = write_options(target.name, args)
     if args.fps is not None and "fps" not in options:
         motion = motion.resample(args.fps)

@@ -65,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--robot", choices=("g1",), default=None, help="also retarget, export and validate on this robot")
     parser.add_argument("--no-video", dest="video", action="store_false", help="validation report without video")
     add_config_argument(parser, "PipelineConfig (sections 'retarget' and 'validation', used with --robot)")
+    parser.add_argument("--align-floor", action="store_true", help="with --robot: move the robot motion so its feet "
+                        "meet z = 0 before export and validation")
     parser.set_defaults(func=run)
 
 
@@ -240,11 +242,11 @@ def run(args: argparse.Namespace) -> int:
             # Retarget the motion as stored in the Kimodo NPZ (float32), exactly what a later
             # `robomotion retarget STEM.npz` reads, so both routes give the same G1 motion.
             stored = load_motion(written[0], format="kimodo-npz") if isinstance(motion, HumanMotion) else motion
-            failed |= _robot_outputs(stored, base, args.robot, args.video, pipeline)
+            failed |= _robot_outputs(stored, base, args.robot, args.video, pipeline, args.align_floor)
     return 1 if failed else 0
 
 
-def _robot_outputs(motion, base: Path, robot: str, video: bool, pipeline) -> bool:
+def _robot_outputs(motion, base: Path, robot: str, video: bool, pipeline, align_floor: bool = False) -> bool:
     """Retarget (human motions), export G1 CSV + BeyondMimic NPZ, validate; True if the verdict is fail."""
     from robomotion.envs.validation import validate
     from robomotion.formats import save_motion
@@ -257,6 +259,10 @@ def _robot_outputs(motion, base: Path, robot: str, video: bool, pipeline) -> boo
         robot_motion = retarget(motion, robot=robot, config=pipeline.retarget)
     else:
         robot_motion = motion
+    if align_floor:
+        from robomotion.cli.convert import align_floor_of
+
+        robot_motion = align_floor_of(robot_motion, base)
     stem = f"{base}_{robot}"
     for path in (
         save_motion(robot_motion, f"{stem}.csv", format="g1-csv"),

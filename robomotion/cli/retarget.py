@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "labels only (source) or detected only",
     )
     add_config_argument(parser, "RetargetConfig")
+    parser.add_argument(
+        "--align-floor", action="store_true", help="move each result vertically so its feet meet z = 0"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -87,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise FormatError(f"--jobs must be at least 1, got {args.jobs}", field="jobs")
     options = config_from_args(args, RetargetConfig, contacts=args.contacts).to_dict()
+    options["align_floor"] = args.align_floor
     if args.input.is_file():
         format_name = _format_for(args.output, args.format)
         output = args.output

@@ -5,7 +5,7 @@ Exit code 0 for ``pass`` or ``warn``, 1 for ``fail``, 2 for bad input.
 Examples::
 
     robomotion validate walk_g1.csv                       # verdict and reasons on the terminal
-    robomotion validate walk_g1.npz --report out/walk      # + report.json, report.html, plots, rollout.mp4
+    robomotion validate walk_g1.npz --report out/walk      # + report.json, report.html, plots, reference.mp4
     robomotion validate walk_g1.npz --report out/walk --no-video --config strict.json
 """
 
@@ -19,10 +19,12 @@ from robomotion.errors import FormatError
 
 #: What ``--help`` says the command does.
 DESCRIPTION = (
-    "Validate a robot motion on the robot's MuJoCo model: kinematic checks (joint limits and speeds, "
-    "self-collision, floor penetration, sliding contacts, teleports, flight), dynamics (required torques, "
-    "contact forces that explain the motion, zero-moment point) and closed-loop PD rollouts with and "
-    "without a stabilising pelvis spring. Exit code 0 for pass/warn, 1 for fail, 2 for bad input."
+    "Validate a robot motion on the robot's MuJoCo model. FAIL means a tracking policy cannot be expected "
+    "to learn it (physically impossible: support no contact can give, speeds or torques far beyond the "
+    "motors, teleports, deep or lasting floor penetration, joints far past their range); WARN lists "
+    "defects a tracker tolerates, with where and how much. Contact checks are judged relative to the "
+    "clip's own floor when it is within 5 cm of z = 0. Exit code 0 for pass/warn, 1 for fail, 2 for "
+    "bad input."
 )
 
 
@@ -31,9 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("validate", help=summary, description=DESCRIPTION)
     parser.add_argument("motion", type=Path, help="robot motion file (any format robomotion.formats reads)")
     parser.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.html, plots and a video")
-    parser.add_argument("--no-video", action="store_true", help="skip the rollout video in the report")
+    parser.add_argument("--no-video", action="store_true", help="skip the video in the report")
     add_config_argument(parser, "ValidationConfig")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    parser.add_argument(
+        "--rollouts",
+        action="store_true",
+        help="also run the open-loop PD rollouts (information only: they never decide the verdict)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -45,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None and args.report.exists() and not args.report.is_dir():
         raise FormatError("is a file; --report takes a folder to write the report into", args.report, "--report")
     config = config_from_args(args, ValidationConfig)
+    if args.rollouts:
+        from dataclasses import replace
+
+        config = replace(config, rollouts=True)
     motion = load_motion(args.motion)
     if not isinstance(motion, RobotMotion):
         raise FormatError(

@@ -297,14 +297,14 @@ def test_a_skipped_video_is_said_on_the_console_with_the_reason(tmp_path, capsys
     def no_gl(*args, **kwargs):
         raise mujoco.FatalError("an OpenGL platform library has not been loaded into this process")
 
-    monkeypatch.setattr(report_module, "_render_rollout", no_gl)
+    monkeypatch.setattr(report_module, "_render_video", no_gl)
     monkeypatch.setenv("MUJOCO_GL", "egl")
     path = save_motion(robot_motion(frames=30), tmp_path / "stand.csv")
     code = main(["validate", str(path), "--report", str(tmp_path / "report"), "--quiet"])
     err = capsys.readouterr().err
     assert code in (0, 1)
-    assert "robomotion validate: note: rollout video skipped" in err and "MUJOCO_GL=egl could not create" in err
-    assert (tmp_path / "report" / "report.html").is_file() and not (tmp_path / "report" / "rollout.mp4").exists()
+    assert "robomotion validate: note: video skipped" in err and "MUJOCO_GL=egl could not create" in err
+    assert (tmp_path / "report" / "report.html").is_file() and not (tmp_path / "report" / "reference.mp4").exists()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="EGL is chosen on Linux only")

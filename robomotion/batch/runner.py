@@ -178,7 +178,7 @@ def run_batch(
         resume: skip rows whose content key already has a done result in ``output``.
         retries: how many times a row whose worker died is run again before it is an error row.
         robot: robot name; robot_format: ``g1-csv`` or ``beyondmimic-npz``.
-        video: render each validation rollout video (slow; off by default).
+        video: render each validation report's reference video (slow; off by default).
         report: ``"html"`` full validation reports (page and plots), ``"json"`` only ``report.json``.
         options: per-step options for every row (a row's own win), e.g. ``{"play": {"policy": path}}``.
         checkpoint: rewrite the tables and the summary at most every this many seconds while rows

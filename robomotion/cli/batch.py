@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="robot motion output format (default g1-csv)")
     parser.add_argument("--report", choices=("html", "json"), default="html",
                         help="validation report per row: html (page and plots, default) or json only (faster)")
-    parser.add_argument("--video", action="store_true", help="render each validation rollout video (slow)")
+    parser.add_argument("--video", action="store_true", help="render each validation report's reference video (slow)")
     parser.add_argument("--policy", type=Path, metavar="ONNX",
                         help="the play step's tracking policy for every row (a play.policy column overrides it)")
     parser.add_argument("--checkpoint", type=float, default=60.0, metavar="SECONDS",

@@ -269,7 +269,7 @@ def _robot_outputs(motion, base: Path, robot: str, video: bool, pipeline, align_
         save_motion(robot_motion, f"{stem}_beyondmimic.npz", format="beyondmimic-npz"),
     ):
         print(f"wrote {path}")
-    _step(f"validating on the {robot.upper()} in MuJoCo" + (" and rendering the rollout video" if video else ""))
+    _step(f"validating on the {robot.upper()} in MuJoCo" + (" and rendering the reference video" if video else ""))
     report = validate(robot_motion, pipeline.validation, report_dir=f"{stem}_report", video=video)
     print(report.summary())
     print(f"wrote {stem}_report/")

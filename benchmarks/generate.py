@@ -11,6 +11,11 @@ Quality: MBench motion-quality metrics and Kimodo's foot-skate metrics of genera
 real training clips (put on the model's skeleton), all at 30 fps (MBench's numbers are
 per-frame; ViMoGen evaluates at 20 fps). Needs ``--data`` (the mocap pack) for the real clips.
 
+Text agreement: the prompt suite of :mod:`robomotion.generators.evaluation` (action families
+with rules on joint positions, held-out wordings, out-of-vocabulary prompts): match rate per
+family, share of clips floating (no body on the floor for > 0.8 s), vocabulary warnings; the
+tuning wordings' totals on one line.
+
 Run: ``python benchmarks/generate.py [--data ../shared/data/mocap] [--repeats 5] [--threads 2]``
 """
 
@@ -59,6 +64,19 @@ def quality_table(generated: list, real: list) -> str:
     return "\n".join(lines)
 
 
+def agreement(model, seeds: list[int]) -> None:
+    """Print the text-agreement table (held-out wordings) and the tuning wordings' totals."""
+    from robomotion.generators.evaluation import evaluate_text_agreement
+
+    start = time.perf_counter()
+    held = evaluate_text_agreement(model, split="heldout", seeds=seeds)
+    tune = evaluate_text_agreement(model, split="tune", seeds=seeds, out_of_vocabulary=())
+    print(f"\ntext agreement, seeds {seeds}, 5 s clips ({time.perf_counter() - start:.0f} s):\n")
+    print(held.table())
+    (hit, total), (fl, _) = tune.match, tune.floating
+    print(f"tuning wordings: match {hit}/{total} ({hit / total:.0%}), float {fl}/{total} ({fl / total:.0%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None)
@@ -67,6 +85,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--samples", type=int, default=3, help="samples per prompt for the quality table")
     parser.add_argument("--data", default=None, help="mocap pack folder (real-clip metrics)")
+    parser.add_argument("--agreement-seeds", type=int, nargs="*", default=[0, 1], help="seeds of the text-agreement suite (none: skip it)")
     args = parser.parse_args()
 
     import torch
@@ -87,6 +106,9 @@ def main() -> None:
     print(f"| baseline: 100 steps (Kimodo default) | {base_median:.1f} | {base_best:.1f} |")
     print(f"speed-up of the default over the baseline: {median / base_median:.2f}x; goal >= 20x real time: "
           f"{'met' if median >= 20 else 'NOT met'} (median)")
+
+    if args.agreement_seeds:
+        agreement(model, args.agreement_seeds)
 
     generated = []
     for prompt in PROMPTS:

@@ -57,3 +57,27 @@ def test_no_foot_point_below_the_floor_after_postprocess():
     heights = cleaned.joint_positions(FOOT_CONTACT_ROLES)[..., 2]
     assert heights.min(axis=1).min() > -0.005
     assert heights.min(axis=1).max() < 0.005  # planted feet stay on the floor: no floating
+
+
+def _lifted(lift: np.ndarray) -> HumanMotion:
+    base = _bent_legs(np.zeros((len(lift), 3)), np.zeros((len(lift), 4), dtype=bool))
+    root = base.root_translation.copy()
+    root[:, 2] += lift
+    return HumanMotion(SKELETON, 30.0, root, base.local_rotations)
+
+
+def test_grounding_puts_a_long_hover_on_the_floor_and_keeps_a_ballistic_hop():
+    from robomotion.generators.evaluation import measure_motion
+    from robomotion.generators.postprocess import Grounding, ground_motion
+
+    lift = np.zeros(150)
+    lift[30:90] = 0.5  # 2 s hovering half a metre up: impossible
+    grounded = ground_motion(_lifted(lift))
+    measures = measure_motion(grounded)
+    assert measures.longest_off_floor <= Grounding().max_flight
+    assert grounded.global_positions[75:, :, 2].min(axis=1).max() < 0.12  # after the kept flight: on the floor
+    t = np.arange(15) / 30.0
+    hop = np.zeros(150)
+    hop[60:75] = 0.1 + 0.5 * 9.81 * (t + 1 / 60) * (0.5 - t - 1 / 60) * 0.9  # a 0.5 s ballistic hop
+    kept = ground_motion(_lifted(hop))
+    np.testing.assert_allclose(kept.root_translation, _lifted(hop).root_translation)

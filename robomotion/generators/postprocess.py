@@ -7,10 +7,16 @@ form, vectorised steps (numpy, all frames at once), in this order:
    ``root_margin`` metres of each target (Kimodo's default margin 0.04 m) and the heading to
    its target; the corrections are interpolated linearly between constrained frames (zero at
    frame 0 unless constrained, held after the last one), so the path bends smoothly.
-2. **Foot-skate cleanup**: during each contact interval (the motion's foot contacts), the
+2. **Grounding** (:func:`ground_motion`): a human keeps some body part on the floor except in
+   ballistic flights. Stretches with no joint near the floor are pulled down: a stretch of up
+   to ``Grounding.max_flight`` seconds may rise at most as high as a ballistic flight of that
+   length (lowest joint under ``g t (T - t) / 2`` above take-off); a longer one keeps one flight
+   of ``Grounding.long_flight`` seconds around its highest frame and is put on the floor
+   elsewhere.
+3. **Foot-skate cleanup**: during each contact interval (the motion's foot contacts), the
    ankle is pinned to its mean position over the interval by two-bone leg IK (hip, knee), and
    the toe by turning the ankle; the pinning fades in/out over ``blend_frames`` frames.
-3. **Pose constraints** (:class:`FullBodyConstraint`, :class:`EndEffectorConstraint`):
+4. **Pose constraints** (:class:`FullBodyConstraint`, :class:`EndEffectorConstraint`):
    keyframes are hit exactly at their frames (full pose; or root + two-bone IK of the named
    hand/foot chains plus the end joint's global rotation), and the correction is spread to
    neighbouring frames with tent weights that reach zero at the next keyframe or after
@@ -42,6 +48,8 @@ from robomotion.skeleton import Skeleton, forward_kinematics_matrices
 
 __all__ = [
     "FootCleanup",
+    "Grounding",
+    "ground_motion",
     "clean_feet",
     "cleanup_foot_skate",
     "floor_heights",
@@ -195,7 +203,66 @@ def hit_root_constraints(motion: HumanMotion, constraints: Sequence[Root2DConstr
     return replace(motion, root_translation=root, local_rotations=rotations)
 
 
-# ---------------------------------------------------------------------- 2. feet
+# ---------------------------------------------------------------------- 2. grounding
+@dataclass(frozen=True)
+class Grounding:
+    """What :func:`ground_motion` allows (metres, seconds, floor z = 0).
+
+    Attributes:
+        off_floor_height: lowest joint above this = no body part on the floor (joint centres:
+            a flat foot's toe joint sits 0-5 cm up).
+        max_flight: longest stretch without floor contact kept as a flight (s).
+        long_flight: flight kept inside a longer stretch, around its highest frame (s).
+        rest_height: height of the lowest joint where a stretch is put on the floor (m).
+        gravity: m/s^2.
+        blend_frames: the vertical correction is widened and smoothed over this many frames.
+    """
+
+    off_floor_height: float = 0.10
+    max_flight: float = 0.8
+    long_flight: float = 0.6
+    rest_height: float = 0.02
+    gravity: float = 9.81
+    blend_frames: int = 4
+
+
+def _ballistic(num: int, fps: float, base: float, gravity: float) -> np.ndarray:
+    """Highest allowed lowest-joint height over a ``num``-frame flight taking off at ``base`` m."""
+    t = (np.arange(num) + 0.5) / fps
+    return base + 0.5 * gravity * t * (num / fps - t)
+
+
+def ground_motion(motion: HumanMotion, params: Grounding = Grounding()) -> HumanMotion:
+    """Pull the body down wherever it leaves the floor longer or higher than a ballistic flight.
+
+    Per frame, the lowest joint's height gets an upper bound (see the module docstring, step 2);
+    the root is lowered by the excess, widened by a running maximum and smoothed over
+    ``params.blend_frames`` frames. Frames already within the bound keep their height unless
+    they neighbour a lowered frame.
+    """
+    fps = motion.fps
+    lowest = motion.global_positions[..., 2].min(axis=1)
+    allowed = np.full(motion.num_frames, np.inf)
+    for start, end in _runs(lowest > params.off_floor_height):
+        num = end - start
+        if num / fps <= params.max_flight:
+            allowed[start:end] = _ballistic(num, fps, params.off_floor_height, params.gravity)
+            continue
+        allowed[start:end] = params.rest_height
+        keep = int(round(params.long_flight * fps))
+        first = int(np.clip(start + np.argmax(lowest[start:end]) - keep // 2, start, end - keep))
+        allowed[first : first + keep] = _ballistic(keep, fps, params.off_floor_height, params.gravity)
+    excess = np.clip(lowest - allowed, 0.0, None)
+    if not excess.any():
+        return motion
+    width = 2 * params.blend_frames + 1
+    drop = np.maximum(uniform_filter1d(maximum_filter1d(excess, width, mode="nearest"), width, mode="nearest"), excess)
+    root = motion.root_translation.copy()
+    root[:, 2] -= drop
+    return replace(motion, root_translation=root)
+
+
+# ---------------------------------------------------------------------- 3. feet
 @dataclass(frozen=True)
 class FootCleanup:
     """Parameters of the foot cleanup (human scale, metres, seconds; floor z = 0).
@@ -385,7 +452,7 @@ def _blend_globals(old: np.ndarray, new: np.ndarray, weight: np.ndarray, joints:
     return out
 
 
-# ---------------------------------------------------------------------- 3. poses
+# ---------------------------------------------------------------------- 4. poses
 def _tent_weights(frames: np.ndarray, num_frames: int, reach: int) -> np.ndarray:
     """(K, T) weights: 1 at each keyframe, falling linearly to 0 at the neighbouring keyframe or ``reach``."""
     order = np.sort(np.unique(frames))
@@ -477,8 +544,11 @@ def postprocess_motion(
     contacts: np.ndarray | None = None,
     root_margin: float = 0.04,
     feet: FootCleanup = FootCleanup(),
+    grounding: Grounding | None = Grounding(),
 ) -> HumanMotion:
-    """Root path, foot cleanup, then exact pose constraints (see the module docstring).
+    """Root path, grounding, foot cleanup, then exact pose constraints (see the module docstring).
+
+    ``grounding=None`` skips the grounding step.
 
     ``contacts`` (T, 4) are the model's own labels, merged with contacts detected on the motion.
     """
@@ -486,6 +556,8 @@ def postprocess_motion(
     poses = [c for c in constraints if isinstance(c, (FullBodyConstraint, EndEffectorConstraint))]
     if roots:
         motion = hit_root_constraints(motion, roots, root_margin)
+    if grounding is not None:
+        motion = ground_motion(motion, grounding)
     motion = clean_feet(motion, contacts, feet)
     if poses:
         motion = hit_pose_constraints(motion, poses)

@@ -27,6 +27,10 @@ def test_tiny_training_run_writes_a_loadable_model(shared_dir, tmp_path):
     out = tmp_path / "model"
     summary = train(clips, out, TrainConfig(**TINY), progress=False)
     assert summary["steps"] == 4
+    from robomotion.generators.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary.load(out / "vocabulary.npz")
+    assert len(vocabulary.seconds) == 2 and vocabulary.embeddings.shape[1] == 384
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in log] == [2, 4] and all(np.isfinite(entry["loss"]) for entry in log)
     config = json.loads((out / "config.json").read_text())

@@ -21,12 +21,15 @@ Behaves like Kimodo's ``kimodo_gen``:
   ``generate`` followed by ``robomotion retarget <name>.npz`` give identical G1 motions (retargeting
   the float64 motion in memory instead can differ by up to ~0.14 rad at a joint near a singular
   pose, from input differences of 1e-7 m).
+* a prompt far from everything the model was trained on is warned about on stderr (nearest
+  known actions and their similarity); ``--list-actions`` prints what the model covers.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_argument(parser, "PipelineConfig (sections 'retarget' and 'validation', used with --robot)")
     parser.add_argument("--align-floor", action="store_true", help="with --robot: move the robot motion so its feet "
                         "meet z = 0 before export and validation")
+    parser.add_argument("--list-actions", action="store_true", help="print the actions the model was trained on and exit")
     parser.set_defaults(func=run)
 
 
@@ -167,8 +171,14 @@ def run(args: argparse.Namespace) -> int:
     from robomotion.formats import load_motion, save_motion
     from robomotion.generators import load_model
     from robomotion.generators.text_encoder import split_prompt
+    from robomotion.generators.vocabulary import UnfamiliarPromptWarning
     from robomotion.motion import HumanMotion
 
+    if args.list_actions:
+        from robomotion.cli.models import print_actions
+
+        print_actions(load_model(args.model))
+        return 0
     pipeline = config_from_args(args, PipelineConfig)
     if args.config is not None and not args.robot:
         print(f"note: {args.config} configures the retarget and validation stages (--robot only)", file=sys.stderr)
@@ -210,19 +220,26 @@ def run(args: argparse.Namespace) -> int:
 
     _step(f"loading model {args.model or 'robomotion-small'}")
     model = load_model(args.model)
-    motions = model(
-        prompts,
-        duration=durations,
-        num_samples=num_samples,
-        seed=seed,
-        constraints=constraints_path,
-        cfg_type=cfg_type,
-        cfg_weight=cfg_weight,
-        num_denoising_steps=steps,
-        postprocess=args.postprocess,
-        num_transition_frames=args.num_transition_frames,
-        progress=True,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnfamiliarPromptWarning)
+        motions = model(
+            prompts,
+            duration=durations,
+            num_samples=num_samples,
+            seed=seed,
+            constraints=constraints_path,
+            cfg_type=cfg_type,
+            cfg_weight=cfg_weight,
+            num_denoising_steps=steps,
+            postprocess=args.postprocess,
+            num_transition_frames=args.num_transition_frames,
+            progress=True,
+        )
+    for warning in caught:
+        if issubclass(warning.category, UnfamiliarPromptWarning):
+            print(f"robomotion generate: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     failed = False
     for index, motion in enumerate(motions):
         base, amass_path = _output_paths(args.output, index, len(motions))

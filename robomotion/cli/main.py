@@ -27,7 +27,7 @@ from robomotion.gl import use_egl_when_headless
 __all__ = ["EXIT_FAIL", "EXIT_INTERNAL", "EXIT_USAGE", "ISSUES_URL", "SUBCOMMANDS", "build_parser", "main"]
 
 #: Sub-command modules under ``robomotion.cli``, in the order ``--help`` lists them.
-SUBCOMMANDS = ("generate", "retarget", "validate", "batch", "convert", "info", "render", "view", "play")
+SUBCOMMANDS = ("generate", "models", "retarget", "validate", "batch", "convert", "info", "render", "view", "play")
 #: Exit codes (see the module docstring).
 EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 3, 130, 141
 #: Where users report internal errors.

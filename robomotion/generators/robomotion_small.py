@@ -12,6 +12,11 @@ Generation of a timeline of prompts (Kimodo's multi-prompt scheme):
 * user constraints are cut per segment and moved into each segment's frame;
 * all samples of a call run as one batch; the seed fixes the initial noise.
 
+When the model folder has a ``vocabulary.npz`` (:mod:`robomotion.generators.vocabulary`), every
+prompt is compared with the training captions: ``metadata["vocabulary"]`` holds the nearest
+known actions and their similarity, and a prompt far from all of them (or nearest to an action
+with little data) raises an :class:`~robomotion.generators.vocabulary.UnfamiliarPromptWarning`.
+
 Sampling is DDIM with ``eta`` from ``config.json`` (1.0 for the shipped weights: fresh noise at
 every step, which for this small model gives livelier motion than deterministic DDIM; a seed
 still fixes everything). The sampled features are low-pass filtered over time (Gaussian,
@@ -24,6 +29,7 @@ motion is decoded from rotations + root by forward kinematics and post-processed
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +47,7 @@ from robomotion.generators.features import FeatureLayout, decode_features, encod
 from robomotion.generators.postprocess import postprocess_motion
 from robomotion.generators.sampling import Guidance, NoiseSchedule, ddim_sample
 from robomotion.generators.text_encoder import TextEncoder
+from robomotion.generators.vocabulary import VOCABULARY_FILE, UnfamiliarPromptWarning, Vocabulary, VocabularyCheck, strip_subject
 from robomotion.motion import HumanMotion
 from robomotion.skeleton import Skeleton
 from robomotion.skeletons import get_skeleton
@@ -150,6 +157,8 @@ class RobomotionSmall(Generator):
         self.schedule = NoiseSchedule(int(config["num_train_steps"]))
         self.defaults = config["defaults"]
         self.text_encoder = TextEncoder(device=device)
+        vocabulary_path = self.model_dir / VOCABULARY_FILE
+        self.vocabulary = Vocabulary.load(vocabulary_path) if vocabulary_path.is_file() else None
 
     @property
     def skeleton(self) -> Skeleton:
@@ -197,6 +206,13 @@ class RobomotionSmall(Generator):
         )
         return (x0[:, :frames] * self.std + self.mean).double().numpy()
 
+    def check_prompts(self, prompts: Sequence[str]) -> list[VocabularyCheck]:
+        """Each prompt against the training captions (empty list without a vocabulary file)."""
+        if self.vocabulary is None:
+            return []
+        embeddings = self.text_encoder.encode([strip_subject(p) for p in prompts])
+        return [self.vocabulary.check(p, e) for p, e in zip(prompts, embeddings)]
+
     # ------------------------------------------------------------------ generation
     def generate(self, request: GenerationRequest) -> list[HumanMotion]:
         import torch
@@ -207,6 +223,10 @@ class RobomotionSmall(Generator):
         steps = request.num_denoising_steps or int(self.defaults["num_denoising_steps"])
         guidance = self._guidance(request)
         embeddings = self.text_encoder.encode(request.prompts)
+        checks = self.check_prompts(request.prompts)
+        for check in checks:
+            if check.warning:
+                warnings.warn(check.warning, UnfamiliarPromptWarning, stacklevel=3)
         samples, layout = request.num_samples, self.layout
         features = np.zeros((samples, 0, layout.dim))
         bar = tqdm(total=steps * len(request.prompts), desc=f"{self.name}", unit="step", disable=not request.progress, leave=False)
@@ -235,7 +255,11 @@ class RobomotionSmall(Generator):
             features = np.concatenate([features, result[:, overlap:]], axis=1)
             start += frames
         bar.close()
-        return [self._finish(features[s], request, seed, s) for s in range(samples)]
+        vocabulary = None
+        if checks:
+            warned = [c.warning for c in checks if c.warning]
+            vocabulary = {"warning": " ".join(warned) if warned else None, "prompts": [c.as_dict() for c in checks]}
+        return [self._finish(features[s], request, seed, s, vocabulary) for s in range(samples)]
 
     def _integrate_root(self, features: np.ndarray, start: int) -> np.ndarray:
         """Rebuild the pelvis ground path from the predicted velocities, in the segment's frame.
@@ -269,7 +293,9 @@ class RobomotionSmall(Generator):
                 out[:, channels] = smooth_keeping_trends(features[:, channels], float(sigma))
         return out
 
-    def _finish(self, features: np.ndarray, request: GenerationRequest, seed: int, sample: int) -> HumanMotion:
+    def _finish(
+        self, features: np.ndarray, request: GenerationRequest, seed: int, sample: int, vocabulary: dict | None = None
+    ) -> HumanMotion:
         metadata = {
             "model": self.name,
             "texts": list(request.prompts),
@@ -281,6 +307,8 @@ class RobomotionSmall(Generator):
             "cfg": self._cfg_metadata(request),
             "postprocess": request.postprocess,
         }
+        if vocabulary is not None:
+            metadata["vocabulary"] = vocabulary
         motion = decode_features(self._smooth(features), self.skeleton, self.fps, metadata)
         if request.postprocess:
             motion = postprocess_motion(motion, request.constraints, motion.foot_contacts)

@@ -15,7 +15,8 @@ plus 0.25 x the forward-kinematics error of the decoded root-relative joint posi
 units of 10 cm), weighted by the squared signal level ``alpha_bar(t)^2`` (at high noise
 ``x_0`` is a blur) and ramped in over the first 1000 steps. The saved weights are an
 exponential moving average (0.999) of the parameters. Outputs in ``--out`` (written atomically, refreshed at every
-checkpoint): ``model.safetensors``, ``config.json``, ``normalization.npz``, ``train_log.jsonl``.
+checkpoint): ``model.safetensors``, ``config.json``, ``normalization.npz``, ``train_log.jsonl``, and
+``vocabulary.npz`` (the training captions, :mod:`robomotion.generators.vocabulary`).
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def train(
     from robomotion.generators.sampling import NoiseSchedule
     from robomotion.generators.small_model import DenoiserConfig, MotionDenoiser
     from robomotion.generators.text_encoder import TextEncoder
+    from robomotion.generators.vocabulary import VOCABULARY_FILE, build_vocabulary
 
     start_time = time.perf_counter()
     torch.set_num_threads(config.threads)
@@ -163,7 +165,9 @@ def train(
 
     dataset = MotionDataset(clips, speeds=config.speeds, progress=progress)
     mean, std = dataset.statistics()
-    texts = TextEncoder().encode(dataset.texts)
+    encoder = TextEncoder()
+    texts = encoder.encode(dataset.texts)
+    build_vocabulary(clips, encoder).save(out / VOCABULARY_FILE)
     text_table = torch.from_numpy(texts)
     mean_t, std_t = torch.from_numpy(mean), torch.from_numpy(std)
 

@@ -95,3 +95,23 @@ def test_rules_recognise_the_real_clips_they_describe(shared_dir):
         assert ok and not measures.floats(), f"{name}: {reason}"
     sideways = measure_motion(load_motion(folder / "cmu_iclone_006_08.npz"))
     assert RULES["sidestep"](sideways, "left")[0]
+
+
+def test_segment_captions_follow_the_motion_under_augmentation():
+    """Captions come from the motion: mirroring swaps the side, re-timing changes the speed word."""
+    from robomotion.generators.captions import segment_captions
+    from robomotion.generators.dataset import mirror_motion
+
+    rng = np.random.default_rng(0)
+    action, captions = segment_captions(_moved(_standing(), (-0.9, 0.0)), rng)
+    assert action == "walks backward" and captions and all("back" in c for c in captions)
+    action, _ = segment_captions(_moved(_standing(), (0.0, 0.6)), rng)
+    assert action == "walks sideways to the left"
+    action, _ = segment_captions(floor_motion(mirror_motion(_moved(_standing(), (0.0, 0.6)))), rng)
+    assert action == "walks sideways to the right"
+    assert segment_captions(_moved(_standing(), (0.6, 0.0)), rng)[0] == "walks slowly"
+    assert segment_captions(_moved(_standing(), (3.0, 0.0)), rng)[0] == "runs forward"
+    assert segment_captions(_moved(_standing(), yaw_rate=np.radians(30.0)), rng)[0] == "turns left"
+    lift = np.zeros(150)
+    lift[30:75] = 0.4
+    assert segment_captions(_moved(_standing(), lift=lift), rng) == (None, [])  # floating: no caption

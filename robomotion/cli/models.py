@@ -31,7 +31,7 @@ def print_actions(model) -> None:
     total = sum(seconds for _, seconds, _ in rows)
     print(f"{model.name} was trained on {len(rows)} actions, {total / 60:.1f} min of motion "
           f"(prompts far from all of them get a warning: similarity < {vocabulary.warn_below:.2f}):")
-    print(f"{'seconds':>8} {'clips':>5}  action")
+    print(f"{'seconds':>8} {'clips':>5}  action  (clips 0: captions derived from motion segments)")
     for action, seconds, clips in rows:
         print(f"{seconds:8.1f} {clips:5d}  {action}")
 

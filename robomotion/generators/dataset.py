@@ -9,7 +9,10 @@ every clip in several augmented variants:
 * **heading/position**: every window is moved to the canonical start (pelvis at the origin,
   facing +x at its first frame), so all headings and positions are covered;
 * **random crops** of random length;
-* **texts**: every label of the clip, and "a person" replaced by synonyms.
+* **texts**: every label of the clip, and "a person" replaced by synonyms;
+* **segment captions** (``segment_lengths``): windows of those lengths (half-overlapping) of
+  every variant described from their own motion (:mod:`robomotion.generators.captions`), so
+  mirrored and re-timed variants get captions with the side and speed words that fit them.
 
 :meth:`MotionDataset.sample_batch` draws a batch of normalised windows with random constraint
 masks of the kinds users give (prefix transitions, keyframes, root paths/waypoints, end
@@ -24,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from robomotion.generators.captions import segment_captions
 from robomotion.generators.constraints import END_EFFECTOR_CHAINS
 from robomotion.generators.features import FeatureLayout, canonicalize, encode_motion
 from robomotion.motion import HumanMotion
@@ -117,6 +121,8 @@ class MotionDataset:
         speeds: playback-speed factors to pre-compute.
         mirror: also add the mirrored clips.
         progress: show a progress bar while computing features.
+        segment_lengths: window lengths (frames) to caption from the motion; empty: none.
+        seed: seed of the caption wordings.
     """
 
     def __init__(
@@ -125,6 +131,8 @@ class MotionDataset:
         speeds: Sequence[float] = SPEEDS,
         mirror: bool = True,
         progress: bool = False,
+        segment_lengths: Sequence[int] = (),
+        seed: int = 0,
     ):
         if not clips:
             raise ValueError("no training clips")
@@ -152,12 +160,25 @@ class MotionDataset:
             from tqdm import tqdm
 
             jobs = tqdm(jobs, desc="features", unit="variant")
+        #: length -> [(variant, start frame, text rows)] of motion-captioned windows.
+        self.segments: dict[int, list[tuple[int, int, np.ndarray]]] = {int(n): [] for n in segment_lengths}
+        #: canonical segment action -> (captions, seconds of unaltered-speed data, hop-counted).
+        self.segment_actions: dict[str, tuple[set[str], float]] = {}
+        caption_rng = np.random.default_rng(seed)
         for clip, mirrored, speed in jobs:
             motion = floor_motion(mirror_motion(clip.motion)) if mirrored else clip.motion
             motion = _speed_variant(motion, speed)
             labels = [mirror_text(t) for t in clip.texts] if mirrored else list(clip.texts)
             self.features.append(encode_motion(motion).astype(np.float32))
             self.variant_texts.append(rows(labels))
+            for length, found in self.segments.items():
+                for start in range(0, motion.num_frames - length + 1, max(1, length // 2)):
+                    action, captions = segment_captions(motion.trim(start, start + length), caption_rng)
+                    if captions:
+                        found.append((len(self.features) - 1, start, rows(captions)))
+                        texts, seconds = self.segment_actions.get(action, (set(), 0.0))
+                        hop = (length // 2) / self.fps / len(self.segments) if speed == 1.0 else 0.0
+                        self.segment_actions[action] = (texts | set(captions), seconds + hop)
             self.weights.append(float(np.clip(motion.num_frames, 60, 300)))
         self.weights = np.asarray(self.weights) / np.sum(self.weights)
         self.ee_channels = self._end_effector_channels()
@@ -231,23 +252,39 @@ class MotionDataset:
 
     # ------------------------------------------------------------------ batches
     def sample_batch(
-        self, rng: np.random.Generator, batch_size: int, length: int, mean: np.ndarray, std: np.ndarray
+        self,
+        rng: np.random.Generator,
+        batch_size: int,
+        length: int,
+        mean: np.ndarray,
+        std: np.ndarray,
+        segment_share: float = 0.0,
     ) -> Batch:
-        """``batch_size`` canonical windows of ``length`` frames (shorter clips are padded)."""
+        """``batch_size`` canonical windows of ``length`` frames (shorter clips are padded).
+
+        With ``segment_share`` > 0, that share of the windows (on average) are motion-captioned
+        segments of ``length`` frames with one of their captions, the rest random windows with a
+        label of their clip.
+        """
         dim = self.layout.dim
         feats = np.zeros((batch_size, length, dim), dtype=np.float32)
         valid = np.zeros((batch_size, length), dtype=bool)
         masks = np.zeros((batch_size, length, dim), dtype=np.float32)
         text_index = np.zeros(batch_size, dtype=np.int64)
         variants = rng.choice(len(self.features), size=batch_size, p=self.weights)
+        segments = self.segments.get(length, [])
         for b, v in enumerate(variants):
+            labels, start = self.variant_texts[v], None
+            if segments and rng.random() < segment_share:
+                v, start, labels = segments[int(rng.integers(len(segments)))]
             source = self.features[v]
             n = min(length, len(source))
-            start = int(rng.integers(0, len(source) - n + 1))
+            if start is None:
+                start = int(rng.integers(0, len(source) - n + 1))
             window, _, _ = canonicalize(source[start : start + n], self.layout)
             feats[b, :n] = (window - mean) / std
             valid[b, :n] = True
             kind = str(rng.choice(self.MASK_KINDS, p=self.MASK_PROBS))
             masks[b, :n] = self._mask_one(rng, n, kind)
-            text_index[b] = rng.choice(self.variant_texts[v])
+            text_index[b] = rng.choice(labels)
         return Batch(features=feats, valid=valid, text_index=text_index, observed_mask=masks)

@@ -10,7 +10,10 @@ Generation of a timeline of prompts (Kimodo's multi-prompt scheme):
   ``num_transition_frames`` frames (first of them at the origin, facing +x) with those frames
   inpainted exactly (all feature channels), then moved back; so the seam is continuous;
 * user constraints are cut per segment and moved into each segment's frame;
-* all samples of a call run as one batch; the seed fixes the initial noise.
+* all samples of a call run as one batch; the seed fixes the noise: sample ``s`` draws from
+  its own generator (:func:`sample_generators`), so sample 0 of ``num_samples=4`` is the clip
+  that ``num_samples=1`` gives (to float precision: the batched network arithmetic may differ
+  in the last bits).
 
 When the model folder has a ``vocabulary.npz`` (:mod:`robomotion.generators.vocabulary`), every
 prompt is compared with the training captions: ``metadata["vocabulary"]`` holds the nearest
@@ -52,7 +55,7 @@ from robomotion.motion import HumanMotion
 from robomotion.skeleton import Skeleton
 from robomotion.skeletons import get_skeleton
 
-__all__ = ["RobomotionSmall", "condition_from_constraints", "load"]
+__all__ = ["RobomotionSmall", "condition_from_constraints", "load", "sample_generators"]
 
 MODEL_FILES = ("config.json", "model.safetensors", "normalization.npz")
 
@@ -93,6 +96,15 @@ def condition_from_constraints(
         values[np.ix_(rows, channels)] = pose[:, channels]
         mask[np.ix_(rows, channels)] = 1.0
     return values, mask
+
+
+def sample_generators(seed: int, num_samples: int) -> list:
+    """One torch generator per sample: sample 0 is seeded with ``seed`` itself, sample ``s`` with a
+    number derived from (``seed``, ``s``), so a sample's noise does not depend on ``num_samples``."""
+    import torch
+
+    seeds = [seed] + [int(np.random.SeedSequence([seed, s]).generate_state(1)[0]) for s in range(1, num_samples)]
+    return [torch.Generator().manual_seed(s) for s in seeds]
 
 
 def smooth_keeping_trends(signal: np.ndarray, sigma: float) -> np.ndarray:
@@ -219,7 +231,7 @@ class RobomotionSmall(Generator):
         from tqdm import tqdm
 
         seed = request.seed if request.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
-        generator = torch.Generator().manual_seed(seed)
+        generator = sample_generators(seed, request.num_samples)
         steps = request.num_denoising_steps or int(self.defaults["num_denoising_steps"])
         guidance = self._guidance(request)
         embeddings = self.text_encoder.encode(request.prompts)

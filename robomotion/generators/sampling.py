@@ -18,7 +18,7 @@ after every step the observed entries of ``x_0`` are overwritten with their targ
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -107,6 +107,13 @@ def _guided_x0(
     return uncond + guidance.text_weight * (text_only - uncond) + guidance.constraint_weight * (cons_only - uncond)
 
 
+def _noise(shape: torch.Size, generator, dtype: torch.dtype) -> torch.Tensor:
+    """Standard normal noise of ``shape``; with a list of generators, row ``b`` from ``generator[b]``."""
+    if isinstance(generator, torch.Generator):
+        return torch.randn(shape, generator=generator, dtype=dtype)
+    return torch.cat([torch.randn((1, *shape[1:]), generator=g, dtype=dtype) for g in generator])
+
+
 @torch.inference_mode()
 def ddim_sample(
     model: Denoiser,
@@ -116,7 +123,7 @@ def ddim_sample(
     mask: torch.Tensor,
     num_steps: int,
     guidance: Guidance,
-    generator: torch.Generator,
+    generator: torch.Generator | Sequence[torch.Generator],
     progress: Callable[[int], None] | None = None,
     clip: float = 6.0,
     eta: float = 0.0,
@@ -128,13 +135,14 @@ def ddim_sample(
         text: (B, E) sentence embeddings.
         observed, mask: (B, T, D) normalised targets and their 0/1 mask (inpainting).
         num_steps: number of denoising steps.
-        generator: seeded torch generator for the initial noise.
+        generator: seeded torch generator for all noise, or one per batch row (then a row's
+            noise does not depend on the batch size).
         progress: called with 1 after every step (e.g. ``tqdm.update``).
         clip: ``x_0`` is clamped to ``[-clip, clip]`` (normalised units) for stability.
         eta: 0 = deterministic DDIM, 1 = ancestral sampling (fresh noise each step).
     """
     has_constraints = bool(mask.any())
-    x = torch.randn(observed.shape, generator=generator, dtype=observed.dtype)
+    x = _noise(observed.shape, generator, observed.dtype)
     steps = ddim_timesteps(num_steps, schedule.num_train_steps)
     ab = schedule.alpha_bar
     x0 = x
@@ -148,7 +156,7 @@ def ddim_sample(
             sigma = eta * ((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)).sqrt()
             x = a_prev.sqrt() * x0 + (1 - a_prev - sigma**2).clamp(min=0).sqrt() * eps
             if eta > 0:
-                x = x + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+                x = x + sigma * _noise(x.shape, generator, x.dtype)
         if progress is not None:
             progress(1)
     return x0

@@ -35,7 +35,7 @@ import numpy as np
 from robomotion.atomic import atomic_path, save_npz, write_text
 from robomotion.generators.dataset import MotionDataset, TrainingClip, floor_motion
 
-__all__ = ["TrainConfig", "train", "load_training_clips", "main"]
+__all__ = ["TrainConfig", "train", "load_training_clips", "split_clips", "main"]
 
 
 @dataclass
@@ -62,6 +62,12 @@ class TrainConfig:
     patch_frames: int = 4
     dropout: float = 0.1
     speeds: tuple[float, ...] = (0.8, 0.9, 1.0, 1.1, 1.25)
+    #: share of windows that are motion-captioned segments (:mod:`robomotion.generators.captions`).
+    segment_share: float = 0.0
+    #: model folder to start from (fine-tuning: its weights and normalisation); None = from scratch.
+    init: str | None = None
+    #: hold out every N-th clip (sorted by name) from training; 0 = train on all.
+    holdout_every: int = 0
 
 
 def load_training_clips(data_dir: str | Path, skeleton_name: str = "smplx22", progress: bool = True) -> list[TrainingClip]:
@@ -93,6 +99,14 @@ def load_training_clips(data_dir: str | Path, skeleton_name: str = "smplx22", pr
             motion = floor_motion(retarget_to_skeleton(motion, target))
             clips.append(TrainingClip(name=path.stem, motion=motion, texts=texts))
     return clips
+
+
+def split_clips(clips: Sequence[TrainingClip], every: int) -> tuple[list[TrainingClip], list[TrainingClip]]:
+    """(training, held-out) clips: every ``every``-th clip by name is held out (none for ``every`` <= 0)."""
+    ordered = sorted(clips, key=lambda c: c.name)
+    if every <= 0:
+        return ordered, []
+    return [c for i, c in enumerate(ordered) if i % every != every - 1], [c for i, c in enumerate(ordered) if i % every == every - 1]
 
 
 class _Kinematics:
@@ -163,11 +177,17 @@ def train(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    dataset = MotionDataset(clips, speeds=config.speeds, progress=progress)
-    mean, std = dataset.statistics()
+    clips, heldout = split_clips(clips, config.holdout_every)
+    segment_lengths = [n - n % config.patch_frames for n in config.lengths] if config.segment_share > 0 else []
+    dataset = MotionDataset(clips, speeds=config.speeds, progress=progress, segment_lengths=segment_lengths, seed=config.seed)
+    if config.init:
+        stats = np.load(Path(config.init) / "normalization.npz")
+        mean, std = stats["mean"], stats["std"]
+    else:
+        mean, std = dataset.statistics()
     encoder = TextEncoder()
     texts = encoder.encode(dataset.texts)
-    build_vocabulary(clips, encoder).save(out / VOCABULARY_FILE)
+    build_vocabulary(clips, encoder, segment_actions=dataset.segment_actions).save(out / VOCABULARY_FILE)
     text_table = torch.from_numpy(texts)
     mean_t, std_t = torch.from_numpy(mean), torch.from_numpy(std)
 
@@ -181,6 +201,10 @@ def train(
         dropout=config.dropout,
     )
     model = MotionDenoiser(net_config)
+    if config.init:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(Path(config.init) / "model.safetensors")))
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -205,6 +229,10 @@ def train(
             "frames": int(sum(c.motion.num_frames for c in clips)),
             "texts": len(dataset.texts),
             "variants": len(dataset.features),
+            "segment_share": config.segment_share,
+            "segments": sum(len(v) for v in dataset.segments.values()),
+            "init": config.init,
+            "heldout_clips": [c.name for c in heldout],
         },
     }
     log_path = out / "train_log.jsonl"
@@ -221,7 +249,7 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = lr
         length = int(rng.choice(lengths))
-        batch = dataset.sample_batch(rng, config.batch_size, length, mean, std)
+        batch = dataset.sample_batch(rng, config.batch_size, length, mean, std, config.segment_share)
         x0 = torch.from_numpy(batch.features)
         valid = torch.from_numpy(batch.valid)
         mask = torch.from_numpy(batch.observed_mask)
@@ -291,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, default=TrainConfig.width)
     parser.add_argument("--depth", type=int, default=TrainConfig.depth)
     parser.add_argument("--max-minutes", type=float, default=None, help="stop early after this wall time")
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr)
+    parser.add_argument("--warmup", type=int, default=TrainConfig.warmup)
+    parser.add_argument("--segment-share", type=float, default=TrainConfig.segment_share,
+                        help="share of windows with captions derived from their motion (0-1)")
+    parser.add_argument("--init", default=None, help="model folder to fine-tune from (weights and normalisation)")
+    parser.add_argument("--holdout-every", type=int, default=0, help="hold out every N-th clip by name")
     parser.add_argument("--limit-clips", type=int, default=None, help="use only the first N clips (smoke tests)")
     parser.add_argument("--no-progress", action="store_true")
     return parser
@@ -305,6 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         threads=args.threads,
         width=args.width,
         depth=args.depth,
+        lr=args.lr,
+        warmup=args.warmup,
+        segment_share=args.segment_share,
+        init=args.init,
+        holdout_every=args.holdout_every,
     )
     clips = load_training_clips(args.data, progress=not args.no_progress)
     if args.limit_clips:

@@ -146,8 +146,13 @@ class Vocabulary:
         return VocabularyCheck(prompt, top, nearest, warning)
 
 
-def build_vocabulary(clips: Sequence, encoder, mirror: bool = True) -> Vocabulary:
-    """A :class:`Vocabulary` of training clips (objects with ``texts`` and ``motion``), embedded by ``encoder``."""
+def build_vocabulary(clips: Sequence, encoder, mirror: bool = True, segment_actions: dict | None = None) -> Vocabulary:
+    """A :class:`Vocabulary` of training clips (objects with ``texts`` and ``motion``), embedded by ``encoder``.
+
+    ``segment_actions`` (:attr:`MotionDataset.segment_actions`: canonical action -> (captions,
+    seconds)) adds the motion-derived segment captions the model was trained on, as actions
+    "a person <canonical clause>" with 0 clips.
+    """
     from robomotion.generators.dataset import mirror_text
 
     captions, actions = [], []
@@ -160,6 +165,15 @@ def build_vocabulary(clips: Sequence, encoder, mirror: bool = True) -> Vocabular
         counts[action] = counts.get(action, 0) + 1
         texts = list(clip.texts) + ([mirror_text(t) for t in clip.texts] if mirror else [])
         for text in dict.fromkeys(texts):
+            if (text, action) not in seen:
+                seen.add((text, action))
+                captions.append(text)
+                actions.append(action)
+    for clause, (texts, seconds_of_data) in sorted((segment_actions or {}).items()):
+        action = f"a person {clause}"
+        seconds[action] = seconds.get(action, 0.0) + seconds_of_data
+        counts.setdefault(action, 0)
+        for text in sorted(texts):
             if (text, action) not in seen:
                 seen.add((text, action))
                 captions.append(text)

@@ -16,6 +16,12 @@ with rules on joint positions, held-out wordings, out-of-vocabulary prompts): ma
 family, share of clips floating (no body on the floor for > 0.8 s), vocabulary warnings; the
 tuning wordings' totals on one line.
 
+Retrieval (with ``--data``): the TMR-style retrieval model shipped in ``models/tmr_small``
+(:mod:`robomotion.generators.evaluation.retrieval`, trained on the training split of the mocap
+pack) scores the held-out clips' real windows and clips generated for their texts: R-precision
+top-1/2/3 (pool of 32), matching score, FID generated vs real (and between two halves of the
+real windows, FID's noise floor at this sample size).
+
 Run: ``python benchmarks/generate.py [--data ../shared/data/mocap] [--repeats 5] [--threads 2]``
 """
 
@@ -77,6 +83,29 @@ def agreement(model, seeds: list[int]) -> None:
     print(f"tuning wordings: match {hit}/{total} ({hit / total:.0%}), float {fl}/{total} ({fl / total:.0%})")
 
 
+def retrieval(model, data: str) -> None:
+    """Print held-out R-precision / FID of real and generated clips under the shipped retrieval model."""
+    from robomotion.generators.evaluation.retrieval import (
+        evaluate_retrieval,
+        generated_scores,
+        load_retrieval,
+        split_datasets,
+    )
+    from robomotion.resources import model_path
+
+    start = time.perf_counter()
+    tmr = load_retrieval(model_path("tmr_small"))
+    _, held = split_datasets(data, tmr.config, train=False)
+    real = evaluate_retrieval(tmr, held)
+    fake = generated_scores(tmr, model, held)
+    print(f"\nretrieval on the held-out clips (models/tmr_small, {time.perf_counter() - start:.0f} s):\n")
+    print("| motions | pairs | R-precision top-1/2/3 | matching | FID vs real held-out |\n|---|---|---|---|---|")
+    print(f"| real held-out windows | {real['pairs']} | {'/'.join(map(str, real['r_precision']))} | {real['matching']} | "
+          f"{fake['fid_real_halves']} (half vs half) |")
+    print(f"| generated for their texts | {fake['clips']} | {'/'.join(map(str, fake['r_precision']))} | {fake['matching']} | "
+          f"{fake['fid']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None)
@@ -109,6 +138,9 @@ def main() -> None:
 
     if args.agreement_seeds:
         agreement(model, args.agreement_seeds)
+
+    if args.data:
+        retrieval(model, args.data)
 
     generated = []
     for prompt in PROMPTS:

@@ -29,10 +29,10 @@ import numpy as np
 from robomotion.atomic import save_npz
 from robomotion.errors import FormatError
 
-__all__ = ["VOCABULARY_FILE", "Vocabulary", "VocabularyCheck", "UnfamiliarPromptWarning", "build_vocabulary", "strip_subject"]
+__all__ = ["VOCABULARY_FILE", "UnfamiliarPromptWarning", "Vocabulary", "VocabularyCheck", "build_vocabulary", "strip_subject"]
 
 VOCABULARY_FILE = "vocabulary.npz"
-_SUBJECT = re.compile(r"^(a|the|this|one)?\s*(person|man|woman|human|subject|actor|character|boy|girl)\s+|^(someone|somebody|he|she)\s+", re.I)
+_SUBJECT = re.compile(r"^(a|the|this|one)?\s*(person|man|woman|human|subject|actor|character|boy|girl)\s+|^(someone|somebody|he|she)\s+", re.IGNORECASE)
 
 
 class UnfamiliarPromptWarning(UserWarning):

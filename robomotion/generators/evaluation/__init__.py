@@ -12,12 +12,12 @@ from robomotion.generators.evaluation.measures import GroundingLimits, MotionMea
 from robomotion.generators.evaluation.suite import FAMILIES, OUT_OF_VOCABULARY, PromptCase, suite_cases
 
 __all__ = [
+    "FAMILIES",
+    "OUT_OF_VOCABULARY",
     "AgreementReport",
     "CaseResult",
-    "FAMILIES",
     "GroundingLimits",
     "MotionMeasures",
-    "OUT_OF_VOCABULARY",
     "PromptCase",
     "evaluate_text_agreement",
     "judge",

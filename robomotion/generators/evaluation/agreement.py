@@ -14,13 +14,15 @@ output's metadata (``metadata["vocabulary"]["warning"]``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from robomotion.generators.evaluation.measures import GroundingLimits, measure_motion
 from robomotion.generators.evaluation.suite import FAMILIES, OUT_OF_VOCABULARY, PromptCase, suite_cases
+from robomotion.generators.vocabulary import UnfamiliarPromptWarning
 
-__all__ = ["CaseResult", "AgreementReport", "evaluate_text_agreement", "judge"]
+__all__ = ["AgreementReport", "CaseResult", "evaluate_text_agreement", "judge"]
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,12 @@ def evaluate_text_agreement(
         from tqdm import tqdm
 
         jobs = tqdm(jobs, desc=f"text agreement ({split})", unit="clip", leave=False)
-    for case, seed in jobs:
-        (motion,) = model(case.text, duration=duration, seed=seed, progress=False, **options)
-        report.results.append(judge(case, motion, seed))
-    for text in out_of_vocabulary:
-        (motion,) = model(text, duration=1.0, seed=0, progress=False, **options)
-        report.oov_warned[text] = bool(motion.metadata.get("vocabulary", {}).get("warning"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnfamiliarPromptWarning)  # recorded in the metadata instead
+        for case, seed in jobs:
+            (motion,) = model(case.text, duration=duration, seed=seed, progress=False, **options)
+            report.results.append(judge(case, motion, seed))
+        for text in out_of_vocabulary:
+            (motion,) = model(text, duration=1.0, seed=0, progress=False, **options)
+            report.oov_warned[text] = bool(motion.metadata.get("vocabulary", {}).get("warning"))
     return report

@@ -125,7 +125,7 @@ def measure_motion(motion: HumanMotion, limits: GroundingLimits = GroundingLimit
         "pelvis", "neck", "head", "left_ankle", "right_ankle", "left_toe", "right_toe",
         "left_wrist", "right_wrist", "left_shoulder", "right_shoulder", "chest")}
     yaw = np.unwrap(heading_from_positions(pos, sk))
-    window = max(1, int(round(fps)))
+    window = max(1, round(fps))
     yaw_s = uniform_filter1d(yaw, window, mode="nearest")
     forward0 = np.array([np.cos(yaw_s[0]), np.sin(yaw_s[0])])
     left0 = np.array([-forward0[1], forward0[0]])

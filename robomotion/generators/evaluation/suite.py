@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from robomotion.generators.evaluation.measures import MotionMeasures
 
-__all__ = ["FAMILIES", "OUT_OF_VOCABULARY", "PromptCase", "Family", "suite_cases"]
+__all__ = ["FAMILIES", "OUT_OF_VOCABULARY", "Family", "PromptCase", "suite_cases"]
 
 _OTHER = {"left": "right", "right": "left"}
 

@@ -57,8 +57,9 @@ class RetrievalConfig:
     layers: int = 2
     heads: int = 4
     length: int = 96
+    patch: int = 4
     temperature: float = 0.07
-    steps: int = 1500
+    steps: int = 600
     batch_size: int = 64
     lr: float = 5e-4
     seed: int = 0
@@ -72,14 +73,18 @@ def _modules(config: RetrievalConfig, feature_dim: int, text_dim: int):
     class MotionEncoder(nn.Module):
         def __init__(self):
             super().__init__()
-            self.inp = nn.Linear(feature_dim, config.width)
-            self.pos = nn.Parameter(torch.zeros(1, config.length, config.width))
+            self.inp = nn.Linear(feature_dim * config.patch, config.width)
+            self.pos = nn.Parameter(torch.zeros(1, config.length // config.patch, config.width))
             layer = nn.TransformerEncoderLayer(config.width, config.heads, 2 * config.width, dropout=0.1, batch_first=True)
             self.body = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
             self.out = nn.Linear(config.width, config.latent)
 
         def forward(self, x, valid):
-            h = self.body(self.inp(x) + self.pos[:, : x.shape[1]], src_key_padding_mask=~valid)
+            # Tokens of ``patch`` frames; a token is valid when its first frame is.
+            batch, frames, dim = x.shape
+            tokens = x.reshape(batch, frames // config.patch, config.patch * dim)
+            valid = valid[:, :: config.patch]
+            h = self.body(self.inp(tokens) + self.pos[:, : tokens.shape[1]], src_key_padding_mask=~valid)
             w = valid.unsqueeze(-1).float()
             pooled = (h * w).sum(1) / w.sum(1).clamp(min=1.0)
             return nn.functional.normalize(self.out(pooled), dim=-1)
@@ -204,7 +209,7 @@ def fid(a: np.ndarray, b: np.ndarray) -> float:
 
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    root = linalg.sqrtm(cov_a @ cov_b)
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2.0 * np.real(root)))
 
 

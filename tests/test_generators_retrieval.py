@@ -37,3 +37,12 @@ def test_model_files_round_trip(tmp_path, rng):
     np.testing.assert_allclose(loaded.embed_texts(np.ones((2, 6))), model.embed_texts(np.ones((2, 6))), atol=1e-6)
     with pytest.raises(FormatError, match="not a retrieval model"):
         load_retrieval(tmp_path)
+
+
+def test_the_shipped_retrieval_model_loads_and_embeds_unit_vectors():
+    from robomotion.resources import model_path
+
+    model = load_retrieval(model_path("tmr_small"))
+    assert model.config.length == 96 and model.mean.shape == (273,)
+    emb = model.embed_texts(np.eye(384, dtype=np.float32)[:3])
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ import numpy as np
 
 from robomotion.atomic import atomic_path, save_npz, write_text
 from robomotion.errors import FormatError
+from robomotion.generators.vocabulary import UnfamiliarPromptWarning
 
 __all__ = [
     "RetrievalConfig",
@@ -290,9 +292,11 @@ def generated_scores(model: RetrievalModel, generator, held, count: int = 64, se
     order = rng.permutation(len(windows))[:count]
     windows, texts = [windows[i] for i in order], [held.texts[rows[i]] for i in order]
     generated = []
-    for i, text in enumerate(texts):
-        (motion,) = generator(text, num_frames=len(windows[i]), seed=seed + i, progress=False)
-        generated.append(canonicalize(encode_motion(motion), held.layout)[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnfamiliarPromptWarning)
+        for i, text in enumerate(texts):
+            (motion,) = generator(text, num_frames=len(windows[i]), seed=seed + i, progress=False)
+            generated.append(canonicalize(encode_motion(motion), held.layout)[0])
     real, fake = model.embed_motions(windows), model.embed_motions(generated)
     text_emb = model.embed_texts(TextEncoder().encode(texts))
     half = len(real) // 2

@@ -111,6 +111,12 @@ class MotionMeasures:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
+#: The per-side (``{"left": x, "right": y}``) fields of :class:`MotionMeasures`.
+_PER_SIDE_FIELDS = (
+    "ankle_lift", "foot_up_share", "hand_above_head", "hand_above_shoulder", "hand_wave_speed", "hand_reach",
+)
+
+
 def _runs_longest(flags: np.ndarray) -> int:
     runs = off_floor_runs(flags.astype(float), 0.5)
     return max((b - a for a, b in runs), default=0)
@@ -162,24 +168,24 @@ def measure_motion(motion: HumanMotion, limits: GroundingLimits = GroundingLimit
     facing = np.stack([np.cos(yaw), np.sin(yaw)], axis=-1)
     sides = ("left", "right")
     other = {"left": "right", "right": "left"}
-    ankle_lift, foot_up, above_head, above_shoulder, wave, reach = {}, {}, {}, {}, {}, {}
+    per_side: dict[str, dict[str, float]] = {name: {} for name in _PER_SIDE_FIELDS}
     down = {"left": ~left_up, "right": ~right_up}
     for side in sides:
         lift = z[:, j[f"{side}_ankle"]] - z[:, j[f"{other[side]}_ankle"]]
         support = down[other[side]]
-        ankle_lift[side] = float(lift[support].max()) if support.any() else 0.0
-        foot_up[side] = float(np.mean(z[:, j[f"{side}_toe"]] - z[:, j[f"{other[side]}_toe"]] >= 0.10))
+        per_side["ankle_lift"][side] = float(lift[support].max()) if support.any() else 0.0
+        per_side["foot_up_share"][side] = float(np.mean(z[:, j[f"{side}_toe"]] - z[:, j[f"{other[side]}_toe"]] >= 0.10))
         wrist = pos[:, j[f"{side}_wrist"]]
         shoulder = pos[:, j[f"{side}_shoulder"]]
-        above_head[side] = float(np.mean(wrist[:, 2] > pos[:, j["head"], 2]))
+        per_side["hand_above_head"][side] = float(np.mean(wrist[:, 2] > pos[:, j["head"], 2]))
         raised = wrist[:, 2] > shoulder[:, 2] + 0.05
-        above_shoulder[side] = float(np.mean(raised))
+        per_side["hand_above_shoulder"][side] = float(np.mean(raised))
         rel = wrist[:, :2] - shoulder[:, :2]
         speed = np.linalg.norm(np.gradient(rel, axis=0), axis=1) * fps
-        wave[side] = float(speed[raised].mean()) if raised.any() else 0.0
+        per_side["hand_wave_speed"][side] = float(speed[raised].mean()) if raised.any() else 0.0
         ahead = np.sum((wrist[:, :2] - pos[:, j["chest"], :2]) * facing, axis=1)
         valid = wrist[:, 2] > pelvis_z
-        reach[side] = float(ahead[valid].max()) if valid.any() else 0.0
+        per_side["hand_reach"][side] = float(ahead[valid].max()) if valid.any() else 0.0
     gap = np.linalg.norm(pos[:, j["left_wrist"]] - pos[:, j["right_wrist"]], axis=1)
     meet = (gap < 0.15) & (pos[:, j["left_wrist"], 2] > pelvis_z)
     meets = len(off_floor_runs(meet.astype(float), 0.5))
@@ -196,11 +202,6 @@ def measure_motion(motion: HumanMotion, limits: GroundingLimits = GroundingLimit
         longest_off_floor=off_floor,
         max_tilt=float(tilt.max()),
         pelvis_drop=max(drop, 0.0),
-        ankle_lift=ankle_lift,
-        foot_up_share=foot_up,
-        hand_above_head=above_head,
-        hand_above_shoulder=above_shoulder,
-        hand_wave_speed=wave,
-        hand_reach=reach,
+        **per_side,
         hands_meet=meets,
     )

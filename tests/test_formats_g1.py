@@ -113,3 +113,30 @@ def test_beyondmimic_without_names_assumes_mjcf_order(tmp_path, rng):
     np.savez(tmp_path / "plain.npz", **data)
     back = load_motion(tmp_path / "plain.npz")
     np.testing.assert_allclose(back.joint_pos, motion.joint_pos, atol=1e-6)
+
+
+def test_a_csv_read_with_the_wrong_quaternion_order_is_pointed_out(tmp_path, rng, caplog):
+    """A humanoid root lies on its side when an ``xyzw`` file is read as ``wxyz``: the reader says so
+    (logger ``robomotion``) and names the option; read with the right order it is silent."""
+    motion = _g1_motion(rng)
+    facing_left = quat_from_rotvec(np.tile([0.0, 0.0, np.pi / 2], (motion.num_frames, 1)))
+    motion = RobotMotion("g1", motion.fps, motion.root_pos, facing_left, motion.joint_pos, motion.joint_names)
+    path = save_motion(motion, tmp_path / "lafan_style.csv", quat_order="xyzw")
+    with caplog.at_level("WARNING", logger="robomotion"):
+        load_motion(path)
+    assert "quat_order='xyzw'" in caplog.text and "lafan_style.csv" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="robomotion"):
+        load_motion(path, quat_order="xyzw")
+    assert caplog.text == ""
+
+
+def test_validate_reads_csv_options(tmp_path, rng, capsys):
+    from robomotion.cli.main import main
+
+    motion = G1.home_motion(seconds=1.0)
+    turned = quat_from_rotvec(np.tile([0.0, 0.0, np.pi / 2], (motion.num_frames, 1)))
+    motion = RobotMotion("g1", 60.0, motion.root_pos, turned, motion.joint_pos, motion.joint_names)
+    path = save_motion(motion, tmp_path / "stand.csv", quat_order="xyzw")
+    assert main(["validate", str(path), "--source-fps", "60", "--quat-order", "xyzw", "--quiet"]) == 0
+    assert "30 frames, 0.50 s" in capsys.readouterr().out  # 30 rows at 60 fps, not the default 30 fps

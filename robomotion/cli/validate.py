@@ -7,6 +7,7 @@ Examples::
     robomotion validate walk_g1.csv                       # verdict and reasons on the terminal
     robomotion validate walk_g1.npz --report out/walk      # + report.json, report.html, plots, reference.mp4
     robomotion validate walk_g1.npz --report out/walk --no-video --config strict.json
+    robomotion validate B_Fence1.csv --source-fps 60 --quat-order xyzw   # a Unitree/LAFAN1-style G1 CSV
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("motion", type=Path, help="robot motion file (any format robomotion.formats reads)")
     parser.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.html, plots and a video")
     parser.add_argument("--no-video", action="store_true", help="skip the video in the report")
+    parser.add_argument(
+        "--source-fps", type=float, help="frame rate of a CSV input (CSVs store none; default 30)"
+    )
+    parser.add_argument(
+        "--quat-order",
+        choices=("wxyz", "xyzw"),
+        default="wxyz",
+        help="root quaternion order of a G1 CSV input (default wxyz as MuJoCo/Kimodo; Unitree LAFAN1, GMR and "
+        "G1 Moves clips use xyzw)",
+    )
     add_config_argument(parser, "ValidationConfig")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
     parser.add_argument(
@@ -56,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         config = replace(config, rollouts=True)
-    motion = load_motion(args.motion)
+    motion = load_motion(args.motion, **_read_options(args))
     if not isinstance(motion, RobotMotion):
         raise FormatError(
             f"is a {type(motion).__name__}; validation needs a robot motion (retarget it first: robomotion retarget)",
@@ -69,3 +80,16 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None and not args.quiet:
         print(f"report: {report.files['html']}")
     return 1 if report.verdict == "fail" else 0
+
+
+def _read_options(args: argparse.Namespace) -> dict:
+    """Reader options from ``--source-fps`` / ``--quat-order`` for the formats that take them."""
+    from robomotion.formats import detect_format
+
+    name = detect_format(args.motion)
+    options: dict = {}
+    if args.source_fps is not None and name in ("g1-csv", "seed-csv"):
+        options["fps"] = args.source_fps
+    if name == "g1-csv":
+        options["quat_order"] = args.quat_order
+    return options

@@ -15,6 +15,7 @@ matched by name, so any column order works.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +52,32 @@ def _data_lines(text: str) -> tuple[list[str], int]:
     return [line for line in lines[first:] if line.strip()], first + 1
 
 
+def upright_share(quat_wxyz: np.ndarray) -> float:
+    """Share of frames whose root z axis points up (world z component > 0.5) for ``(T, 4)`` wxyz rows."""
+    q = np.asarray(quat_wxyz, dtype=np.float64)
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    x, y = q[:, 1], q[:, 2]
+    up_z = 1.0 - 2.0 * (x * x + y * y)  # R[2, 2]: z component of the body's z axis
+    return float(np.mean(up_z > 0.5)) if len(q) else 1.0
+
+
+def _warn_if_other_order_is_upright(columns: np.ndarray, quat_order: str, path: str | Path) -> None:
+    """Say so (logger ``robomotion``) when the root is mostly not upright as read but is in the other order.
+
+    A humanoid's pelvis is upright in almost every frame of a real motion; a CSV read with the wrong
+    quaternion order (Unitree LAFAN1 / GMR / G1 Moves files are ``xyzw``) lies on its side.
+    """
+    as_read = columns if quat_order == "wxyz" else xyzw_to_wxyz(columns)
+    other = xyzw_to_wxyz(columns) if quat_order == "wxyz" else columns
+    if upright_share(as_read) < 0.5 and upright_share(other) > 0.9:
+        other_name = "xyzw" if quat_order == "wxyz" else "wxyz"
+        logging.getLogger("robomotion").warning(
+            "%s: the root is not upright in most frames with quaternion order %s but is with %s; "
+            "if the file is %s, read it with quat_order=%r (--quat-order %s)",
+            path, quat_order, other_name, other_name, other_name, other_name,
+        )
+
+
 def read_g1_csv(
     path: str | Path, fps: float = G1_CSV_FPS, quat_order: QuatOrder = "wxyz", robot: str = "g1"
 ) -> RobotMotion:
@@ -73,6 +100,7 @@ def read_g1_csv(
         )
     values = parse_csv_rows(lines, 7 + len(names), path, first)
     quat = values[:, 3:7] if quat_order == "wxyz" else xyzw_to_wxyz(values[:, 3:7])
+    _warn_if_other_order_is_upright(values[:, 3:7], quat_order, path)
     with errors_name(path):
         return RobotMotion(
             robot=robot,

@@ -59,6 +59,8 @@ class GenerationRequest:
         postprocess: run foot-skate cleanup and exact constraint hitting.
         num_transition_frames: frames shared between consecutive segments.
         progress: show progress bars.
+        planner: let a model with a text planner turn direction/speed/turn/side words into
+            constraints (``robomotion-small``: :mod:`robomotion.generators.planner`).
     """
 
     prompts: tuple[str, ...]
@@ -72,6 +74,7 @@ class GenerationRequest:
     postprocess: bool = True
     num_transition_frames: int = 5
     progress: bool = True
+    planner: bool = True
 
     @property
     def total_frames(self) -> int:
@@ -162,6 +165,7 @@ class Generator(abc.ABC):
         postprocess: bool = True,
         num_transition_frames: int = 5,
         progress: bool = True,
+        planner: bool = True,
     ) -> GenerationRequest:
         """Check and normalise the call arguments (see the module docstring for the rules).
 
@@ -210,6 +214,7 @@ class Generator(abc.ABC):
             postprocess=bool(postprocess),
             num_transition_frames=int(num_transition_frames),
             progress=bool(progress),
+            planner=bool(planner),
         )
 
     @abc.abstractmethod

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ from robomotion.generators.constraints import (
     Root2DConstraint,
 )
 from robomotion.generators.features import FeatureLayout, decode_features, encode_poses, transform_global, yaw_matrix
+from robomotion.generators.planner import Plan, plan_constraints
 from robomotion.generators.postprocess import postprocess_motion
 from robomotion.generators.sampling import Guidance, NoiseSchedule, ddim_sample
 from robomotion.generators.text_encoder import TextEncoder
@@ -236,6 +238,9 @@ class RobomotionSmall(Generator):
         guidance = self._guidance(request)
         embeddings = self.text_encoder.encode(request.prompts)
         checks = self.check_prompts(request.prompts)
+        plan = self.plan(request)
+        if plan is not None and not plan.empty:
+            request = replace(request, constraints=request.constraints + tuple(plan.constraints))
         for check in checks:
             if check.warning:
                 warnings.warn(check.warning, UnfamiliarPromptWarning, stacklevel=3)
@@ -271,7 +276,20 @@ class RobomotionSmall(Generator):
         if checks:
             warned = [c.warning for c in checks if c.warning]
             vocabulary = {"warning": " ".join(warned) if warned else None, "prompts": [c.as_dict() for c in checks]}
-        return [self._finish(features[s], request, seed, s, vocabulary) for s in range(samples)]
+        planned = None if plan is None else plan.as_dict()
+        return [self._finish(features[s], request, seed, s, vocabulary, planned) for s in range(samples)]
+
+    def plan(self, request: GenerationRequest) -> Plan | None:
+        """The text planner's constraints for ``request`` (:mod:`robomotion.generators.planner`).
+
+        None (nothing planned, the request runs as given) when ``request.planner`` is off, for
+        timelines of several prompts (a later segment's start is not known in advance) and when
+        the caller gave constraints of their own (they take precedence).
+        """
+        if not request.planner or len(request.prompts) != 1 or request.constraints:
+            return None
+        pelvis_height = float(self.mean[self.layout["root_z"]][0])
+        return plan_constraints(request.prompts[0], request.num_frames[0], self.fps, self.skeleton, pelvis_height)
 
     def _integrate_root(self, features: np.ndarray, start: int) -> np.ndarray:
         """Rebuild the pelvis ground path from the predicted velocities, in the segment's frame.
@@ -306,7 +324,13 @@ class RobomotionSmall(Generator):
         return out
 
     def _finish(
-        self, features: np.ndarray, request: GenerationRequest, seed: int, sample: int, vocabulary: dict | None = None
+        self,
+        features: np.ndarray,
+        request: GenerationRequest,
+        seed: int,
+        sample: int,
+        vocabulary: dict | None = None,
+        planned: dict | None = None,
     ) -> HumanMotion:
         metadata = {
             "model": self.name,
@@ -321,6 +345,7 @@ class RobomotionSmall(Generator):
         }
         if vocabulary is not None:
             metadata["vocabulary"] = vocabulary
+        metadata["planner"] = {"enabled": request.planner, **(planned or {})}
         motion = decode_features(self._smooth(features), self.skeleton, self.fps, metadata)
         if request.postprocess:
             motion = postprocess_motion(motion, request.constraints, motion.foot_contacts)

@@ -63,6 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--diffusion_steps", type=int, default=None, help="denoising steps (default: the model's)")
     parser.add_argument("--num_transition_frames", type=int, default=5, help="frames shared between segments")
     parser.add_argument("--no-postprocess", dest="postprocess", action="store_false", help="skip foot-skate cleanup")
+    parser.add_argument("--no-planner", dest="planner", action="store_false",
+                        help="do not turn direction/speed/turn/side words into constraints (robomotion-small's text planner)")
     parser.add_argument("--output", default="output", help="output stem (default 'output')")
     parser.add_argument("--bvh", action="store_true", help="also write BVH")
     parser.add_argument("--robot", choices=("g1",), default=None, help="also retarget, export and validate on this robot")
@@ -234,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
             postprocess=args.postprocess,
             num_transition_frames=args.num_transition_frames,
             progress=True,
+            planner=args.planner,
         )
     for warning in caught:
         if issubclass(warning.category, UnfamiliarPromptWarning):

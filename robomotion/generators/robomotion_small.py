@@ -239,8 +239,10 @@ class RobomotionSmall(Generator):
         embeddings = self.text_encoder.encode(request.prompts)
         checks = self.check_prompts(request.prompts)
         plan = self.plan(request)
+        exact = request.constraints  # hit exactly in post-processing
         if plan is not None and not plan.empty:
             request = replace(request, constraints=request.constraints + tuple(plan.constraints))
+            exact = tuple(plan.exact_constraints)
         for check in checks:
             if check.warning:
                 warnings.warn(check.warning, UnfamiliarPromptWarning, stacklevel=3)
@@ -251,6 +253,9 @@ class RobomotionSmall(Generator):
         for segment, (frames, text) in enumerate(zip(request.num_frames, embeddings)):
             overlap = min(request.num_transition_frames, start) if segment else 0
             values, mask = condition_from_constraints(request.constraints, self.skeleton, start, frames, offset=overlap)
+            if plan is not None and plan.root_velocity is not None:  # one segment: the planned pelvis velocities
+                values[:, layout["root_vel"]] = plan.root_velocity
+                mask[:, layout["root_vel"]] = 1.0
             observed = np.repeat(values[None], samples, axis=0)
             masks = np.repeat(mask[None], samples, axis=0)
             # Each sample's segment frame: first transition frame at the origin, facing +x.
@@ -277,7 +282,7 @@ class RobomotionSmall(Generator):
             warned = [c.warning for c in checks if c.warning]
             vocabulary = {"warning": " ".join(warned) if warned else None, "prompts": [c.as_dict() for c in checks]}
         planned = None if plan is None else plan.as_dict()
-        return [self._finish(features[s], request, seed, s, vocabulary, planned) for s in range(samples)]
+        return [self._finish(features[s], request, seed, s, vocabulary, planned, exact) for s in range(samples)]
 
     def plan(self, request: GenerationRequest) -> Plan | None:
         """The text planner's constraints for ``request`` (:mod:`robomotion.generators.planner`).
@@ -331,6 +336,7 @@ class RobomotionSmall(Generator):
         sample: int,
         vocabulary: dict | None = None,
         planned: dict | None = None,
+        exact: Sequence[Constraint] | None = None,
     ) -> HumanMotion:
         metadata = {
             "model": self.name,
@@ -348,7 +354,8 @@ class RobomotionSmall(Generator):
         metadata["planner"] = {"enabled": request.planner, **(planned or {})}
         motion = decode_features(self._smooth(features), self.skeleton, self.fps, metadata)
         if request.postprocess:
-            motion = postprocess_motion(motion, request.constraints, motion.foot_contacts)
+            exact = request.constraints if exact is None else exact
+            motion = postprocess_motion(motion, exact, motion.foot_contacts)
         return motion
 
 

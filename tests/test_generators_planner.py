@@ -40,9 +40,12 @@ def test_parse_unseen_phrasings(text, expected):
         assert getattr(intent, key) == pytest.approx(value) if isinstance(value, float) else getattr(intent, key) == value, (text, intent)
 
 
-def test_empty_intent_plans_nothing():
+def test_empty_intent_and_plain_forward_walks_plan_nothing():
     plan = plan_constraints("a person dances happily", 150, 30.0, get_skeleton("smplx22"), 0.95)
     assert plan.intent.empty and plan.empty
+    walk = plan_constraints("a woman walks ahead", 150, 30.0, get_skeleton("smplx22"), 0.95)
+    assert walk.intent.direction == "forward" and walk.empty and "by itself" in walk.skipped
+    assert not plan_constraints("a woman walks ahead slowly", 150, 30.0, get_skeleton("smplx22"), 0.95).empty
 
 
 def test_root_paths_have_the_named_direction_speed_and_turn():

@@ -243,6 +243,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"robomotion generate: warning: {warning.message}", file=sys.stderr)
         else:
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    planned = motions[0].metadata.get("planner", {}) if motions else {}
+    if planned.get("constraints") or planned.get("skipped"):
+        intent = {k: v for k, v in planned["intent"].items() if v not in (None, False, 0, 0.0, [], "")}
+        print(f"robomotion generate: text planner: {intent}; constraints {planned['constraints']}"
+              + (f"; {planned['skipped']}" if planned.get("skipped") else ""), file=sys.stderr)
     failed = False
     for index, motion in enumerate(motions):
         base, amass_path = _output_paths(args.output, index, len(motions))

@@ -91,6 +91,9 @@ class PlannerConfig:
 
     The speed classes follow the training data (mocap pack: walks 1.0-1.4 m/s, jogs and runs
     2.6-3.4 m/s); backward and sideways walking are slower, as people walk them.
+    A plain forward walk at a normal pace is not planned either: the network walks forward by
+    itself, and planning it measured more foot skate (held-out walks 0.64 -> 0.90 m/s) and
+    soles skimming the floor at 1.1 m/s after retargeting to the G1.
     ``max_planned_speed``: paths faster than this are not planned. Measured on 2026-12-07:
     ``robomotion-small`` conditioned on jog/run paths (1.5-3 m/s) moves its pelvis along them
     but its feet stop stepping (its own contact labels off for 60-95 % of the clip, foot skate
@@ -380,6 +383,10 @@ def plan_constraints(text: str, num_frames: int, fps: float, skeleton: Skeleton,
         return plan
     spacing = max(int(round(config.keyframe_spacing * fps)), 1)
     travels = intent.speed_class is not None
+    if travels and intent.speed_class == "walk" and intent.direction == "forward" and not intent.jump \
+            and not (intent.turn or intent.circle or intent.raise_hands or intent.wave_hands):
+        plan.skipped = "a forward walk at a normal pace is what the model does by itself: no path planned"
+        return plan
     if travels and _speed(intent, config) > config.max_planned_speed:
         plan.skipped = (f"{intent.speed_class} at {_speed(intent, config):.1f} m/s is faster than the model steps "
                         f"along (max_planned_speed {config.max_planned_speed} m/s): no path planned")

@@ -271,7 +271,7 @@ class Plan:
 
     def as_dict(self) -> dict:
         return {"intent": self.intent.as_dict(), "constraints": [c.type for c in self.constraints],
-                "keyframes": [int(len(c.frame_indices)) for c in self.constraints], "skipped": self.skipped}
+                "keyframes": [len(c.frame_indices) for c in self.constraints], "skipped": self.skipped}
 
 
 def _speed(intent: Intent, config: PlannerConfig) -> float:
@@ -381,7 +381,7 @@ def plan_constraints(text: str, num_frames: int, fps: float, skeleton: Skeleton,
     plan = Plan(intent)
     if intent.empty or num_frames < 2:
         return plan
-    spacing = max(int(round(config.keyframe_spacing * fps)), 1)
+    spacing = max(round(config.keyframe_spacing * fps), 1)
     travels = intent.speed_class is not None
     if travels and intent.speed_class == "walk" and intent.direction == "forward" and not intent.jump \
             and not (intent.turn or intent.circle or intent.raise_hands or intent.wave_hands):
@@ -394,14 +394,13 @@ def plan_constraints(text: str, num_frames: int, fps: float, skeleton: Skeleton,
     path, heading = root_path(intent if travels else replace(intent, speed_class=None), num_frames, fps, config)
     if travels or intent.turn or intent.circle:
         # A heading is only known modulo a full turn, so keyframes sit closer while it swings.
-        root_spacing = max(int(round(config.turn_keyframe_spacing * fps)), 1) if intent.turn else spacing
+        root_spacing = max(round(config.turn_keyframe_spacing * fps), 1) if intent.turn else spacing
         frames = np.unique(np.concatenate([np.arange(0, num_frames, root_spacing), [num_frames - 1]]))
         plan.constraints.append(Root2DConstraint(frames, path[frames], heading[frames]))
         if not intent.jump:  # a jump's pelvis stops and flies; constant velocities would make it walk
             plan.root_velocity = root_velocity(path, heading, fps)
     if intent.raise_hands or intent.wave_hands:
-        first = spacing  # let the arm get there
-        frames = np.arange(first, num_frames - spacing // 2, spacing if intent.wave_hands else spacing)
+        frames = np.arange(spacing, num_frames - spacing // 2, spacing)  # from 0.5 s: the arm gets there
         if len(frames):
             plan.constraints += _hand_constraints(intent, skeleton, frames, path, heading, pelvis_height)
     return plan

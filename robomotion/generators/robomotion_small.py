@@ -20,6 +20,13 @@ prompt is compared with the training captions: ``metadata["vocabulary"]`` holds 
 known actions and their similarity, and a prompt far from all of them (or nearest to an action
 with little data) raises an :class:`~robomotion.generators.vocabulary.UnfamiliarPromptWarning`.
 
+A single-prompt call without user constraints first goes through the text planner
+(:mod:`robomotion.generators.planner`, ``planner=False`` turns it off): direction, speed, turn,
+circle and hand-side words become a root path (waypoints, plus the path's root velocities
+inpainted on every frame) or wrist keyframes, sampled with regular guidance unless the call
+names a ``cfg_type``; ``metadata["planner"]`` records what it read and planned. When it plans
+nothing, the output is the same as with ``planner=False``.
+
 Sampling is DDIM with ``eta`` from ``config.json`` (1.0 for the shipped weights: fresh noise at
 every step, which for this small model gives livelier motion than deterministic DDIM; a seed
 still fixes everything). The sampled features are low-pass filtered over time (Gaussian,
@@ -52,7 +59,13 @@ from robomotion.generators.planner import Plan, plan_constraints
 from robomotion.generators.postprocess import postprocess_motion
 from robomotion.generators.sampling import Guidance, NoiseSchedule, ddim_sample
 from robomotion.generators.text_encoder import TextEncoder
-from robomotion.generators.vocabulary import VOCABULARY_FILE, UnfamiliarPromptWarning, Vocabulary, VocabularyCheck, strip_subject
+from robomotion.generators.vocabulary import (
+    VOCABULARY_FILE,
+    UnfamiliarPromptWarning,
+    Vocabulary,
+    VocabularyCheck,
+    strip_subject,
+)
 from robomotion.motion import HumanMotion
 from robomotion.skeleton import Skeleton
 from robomotion.skeletons import get_skeleton
@@ -229,7 +242,6 @@ class RobomotionSmall(Generator):
 
     # ------------------------------------------------------------------ generation
     def generate(self, request: GenerationRequest) -> list[HumanMotion]:
-        import torch
         from tqdm import tqdm
 
         seed = request.seed if request.seed is not None else int(np.random.SeedSequence().entropy % (2**31))

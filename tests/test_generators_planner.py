@@ -107,3 +107,21 @@ def test_planner_doing_nothing_leaves_the_output_unchanged(model):
     off = model("a person dances happily", duration=1.0, seed=5, progress=False, planner=False)[0]
     assert on.metadata["planner"]["constraints"] == [] and np.array_equal(on.local_rotations, off.local_rotations)
     assert np.array_equal(on.root_translation, off.root_translation)
+
+
+def test_an_unfamiliar_prompt_the_planner_covers_says_what_it_planned(model, monkeypatch):
+    """The vocabulary warning must not say 'expect a motion that does not match' for the parts the
+    planner turned into constraints (here every prompt is 'unfamiliar': threshold above 1)."""
+    import dataclasses
+    import warnings
+
+    from robomotion.generators.vocabulary import UnfamiliarPromptWarning
+
+    monkeypatch.setattr(model, "vocabulary", dataclasses.replace(model.vocabulary, warn_below=1.01))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnfamiliarPromptWarning)
+        model("a person walks backward slowly", duration=1.0, seed=0, progress=False)
+        model("a person stands still", duration=1.0, seed=0, progress=False)
+    planned, unplanned = (str(w.message) for w in caught)
+    assert "text planner turned it into root2d constraints" in planned and "does not match" not in planned
+    assert "Expect a motion that does not match the text." in unplanned

@@ -261,6 +261,11 @@ class RobomotionSmall(Generator):
                 text_weight = (request.cfg_weight or tuple(self.defaults["cfg_weight"]))[0]
                 request = replace(request, cfg_type="regular", cfg_weight=(text_weight,))
         guidance = self._guidance(request)
+        if plan is not None and not plan.empty:  # the planner covers part of an unfamiliar prompt
+            note = (f" The text planner turned it into {', '.join(c.type for c in plan.constraints)} constraints, "
+                    "so the travel and hands it planned should match; the rest of the body may not.")
+            checks = [replace(c, warning=c.warning.replace(" Expect a motion that does not match the text.", note))
+                      if c.warning else c for c in checks]
         for check in checks:
             if check.warning:
                 warnings.warn(check.warning, UnfamiliarPromptWarning, stacklevel=3)

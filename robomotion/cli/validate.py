@@ -35,16 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("motion", type=Path, help="robot motion file (any format robomotion.formats reads)")
     parser.add_argument("--report", type=Path, metavar="DIR", help="write report.json, report.html, plots and a video")
     parser.add_argument("--no-video", action="store_true", help="skip the video in the report")
-    parser.add_argument(
-        "--source-fps", type=float, help="frame rate of a CSV input (CSVs store none; default 30)"
-    )
-    parser.add_argument(
-        "--quat-order",
-        choices=("wxyz", "xyzw"),
-        default="wxyz",
-        help="root quaternion order of a G1 CSV input (default wxyz as MuJoCo/Kimodo; Unitree LAFAN1, GMR and "
-        "G1 Moves clips use xyzw)",
-    )
+    csv_help = {
+        "--source-fps": "frame rate of a CSV input (CSVs store none; default 30)",
+        "--quat-order": "root quaternion order of a G1 CSV input (default wxyz as MuJoCo/Kimodo; Unitree LAFAN1, GMR "
+        "and G1 Moves clips use xyzw)",
+    }
+    parser.add_argument("--source-fps", type=float, help=csv_help["--source-fps"])
+    parser.add_argument("--quat-order", choices=("wxyz", "xyzw"), default="wxyz", help=csv_help["--quat-order"])
     add_config_argument(parser, "ValidationConfig")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
     parser.add_argument(

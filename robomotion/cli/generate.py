@@ -224,20 +224,16 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnfamiliarPromptWarning)
-        motions = model(
-            prompts,
-            duration=durations,
-            num_samples=num_samples,
-            seed=seed,
-            constraints=constraints_path,
-            cfg_type=cfg_type,
-            cfg_weight=cfg_weight,
-            num_denoising_steps=steps,
-            postprocess=args.postprocess,
-            num_transition_frames=args.num_transition_frames,
-            progress=True,
-            planner=args.planner,
-        )
+        sampling = {  # how to sample, as Kimodo's kimodo_gen flags name it
+            "cfg_type": cfg_type,
+            "cfg_weight": cfg_weight,
+            "num_denoising_steps": steps,
+            "num_transition_frames": args.num_transition_frames,
+            "postprocess": args.postprocess,
+            "planner": args.planner,
+        }
+        motions = model(prompts, duration=durations, num_samples=num_samples, seed=seed,
+                        constraints=constraints_path, progress=True, **sampling)
     for warning in caught:
         if issubclass(warning.category, UnfamiliarPromptWarning):
             print(f"robomotion generate: warning: {warning.message}", file=sys.stderr)

@@ -99,6 +99,9 @@ class PlannerConfig:
     but its feet stop stepping (its own contact labels off for 60-95 % of the clip, foot skate
     1.2-2.3 m/s against 0.4-1.0 m/s in real runs), so jog and run words are read but only
     recorded (``Plan.skipped``).
+    ``hold_keyframe_spacing``: a raised hand is keyed this often up to the clip's last frame, so
+    the blends around the keys overlap and the arm stays up (with 0.5 s keys it dropped and rose
+    again between them: shoulder torques up to 230 % of the G1's limit after retargeting).
     """
 
     slow_speed: float = 0.7
@@ -115,6 +118,7 @@ class PlannerConfig:
     ramp: float = 0.6
     keyframe_spacing: float = 0.5
     turn_keyframe_spacing: float = 0.2
+    hold_keyframe_spacing: float = 0.2
     max_planned_speed: float = 1.6
     turn_window: tuple[float, float] = (0.2, 0.8)
     hand_above_head: float = 0.25
@@ -399,8 +403,18 @@ def plan_constraints(text: str, num_frames: int, fps: float, skeleton: Skeleton,
         plan.constraints.append(Root2DConstraint(frames, path[frames], heading[frames]))
         if not intent.jump:  # a jump's pelvis stops and flies; constant velocities would make it walk
             plan.root_velocity = root_velocity(path, heading, fps)
-    if intent.raise_hands or intent.wave_hands:
-        frames = np.arange(spacing, num_frames - spacing // 2, spacing)  # from 0.5 s: the arm gets there
+    # A raised hand is held: keyframes close enough (hold_keyframe_spacing) that the blends around
+    # them overlap and the arm stays up between them instead of dropping and rising again at each
+    # one (measured on the G1: shoulder torques up to 230 % of the limit with 0.5 s spacing). A
+    # wave swings out and in from one keyframe to the next.
+    for hands, seconds in ((replace(intent, wave_hands=[]), config.hold_keyframe_spacing),
+                           (replace(intent, raise_hands=[]), config.keyframe_spacing)):
+        if not (hands.raise_hands or hands.wave_hands):
+            continue
+        step = max(round(seconds * fps), 1)
+        frames = np.arange(spacing, num_frames - step // 2, step)  # from 0.5 s: the arm gets there
+        if hands.raise_hands and len(frames):  # held to the last frame: no release at the clip's end
+            frames = np.unique(np.append(frames, num_frames - 1))
         if len(frames):
-            plan.constraints += _hand_constraints(intent, skeleton, frames, path, heading, pelvis_height)
+            plan.constraints += _hand_constraints(hands, skeleton, frames, path, heading, pelvis_height)
     return plan

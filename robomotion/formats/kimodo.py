@@ -183,13 +183,18 @@ def read_kimodo_npz(
 def _rotation_matrices(data: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
     """(T, J, 3, 3) ``data[key]``, refused unless every matrix is (close to) a rotation (det ≈ 1)."""
     matrices = float_array(data, key, (None, None, 3, 3), path)
-    determinants = np.linalg.det(matrices)
-    bad = np.abs(determinants - 1.0) > _DETERMINANT_TOLERANCE
+    # A rotation's entries lie in [-1, 1]; checking them first keeps huge values from overflowing
+    # the determinant into NaN, which no comparison would catch.
+    with np.errstate(all="ignore"):
+        entries_ok = np.all(np.abs(matrices) <= 1.0 + _DETERMINANT_TOLERANCE, axis=(-2, -1))
+        determinants = np.where(entries_ok, np.linalg.det(np.where(entries_ok[..., None, None], matrices, 0.0)), np.inf)
+    bad = ~(np.abs(determinants - 1.0) <= _DETERMINANT_TOLERANCE)
     if np.any(bad):
         frame, joint = (int(i) for i in np.argwhere(bad)[0])
+        why = (f"determinant {determinants[frame, joint]:.3g}, expected 1" if entries_ok[frame, joint] else
+               f"entry {np.abs(matrices[frame, joint]).max():.3g}, a rotation's lie in [-1, 1]")
         raise FormatError(
-            f"frame {frame}, joint {joint} is not a rotation matrix (determinant {determinants[frame, joint]:.3g}, "
-            f"expected 1)",
+            f"frame {frame}, joint {joint} is not a rotation matrix ({why})",
             path,
             field=key,
         )

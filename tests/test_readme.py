@@ -115,4 +115,4 @@ def test_snippet_runs_as_written_on_a_fresh_machine(index: int, tmp_path) -> Non
         report = tmp_path / folder
         assert (report / "report.html").is_file() and (report / "report.json").is_file()
         # The video is there, or the console said why it is not.
-        assert (report / "rollout.mp4").is_file() or "rollout video skipped" in result.stderr
+        assert (report / "reference.mp4").is_file() or "video skipped" in result.stderr

@@ -174,6 +174,10 @@ def require_keys(data: dict[str, np.ndarray], keys: Sequence[str], path: str | P
         raise FormatError(f"missing {missing} for a {what} file (it has {sorted(data)})", path, field=missing[0])
 
 
+#: Largest magnitude a stored motion number may have (metres, centimetres, radians, degrees alike).
+MAX_MAGNITUDE = 1e7
+
+
 def float_array(data: dict[str, np.ndarray], key: str, shape: tuple[int | None, ...], path: str | Path) -> np.ndarray:
     """``data[key]`` as float64 with the given shape (``None`` = any size), finite, at least one frame."""
     value = data[key]
@@ -187,6 +191,10 @@ def float_array(data: dict[str, np.ndarray], key: str, shape: tuple[int | None, 
     if not np.all(np.isfinite(value)):
         bad = np.argwhere(~np.isfinite(value))[0]
         raise FormatError(f"contains NaN or inf (first at index {tuple(int(i) for i in bad)})", path, field=key)
+    if value.size and np.abs(value).max() > MAX_MAGNITUDE:  # would overflow products and squares into inf/NaN
+        bad = np.unravel_index(int(np.abs(value).argmax()), value.shape)
+        raise FormatError(f"value {value[bad]:.3g} at index {tuple(int(i) for i in bad)} is beyond any motion's "
+                          f"range (|x| <= {MAX_MAGNITUDE:.0e})", path, field=key)
     return value
 
 
